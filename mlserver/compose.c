@@ -1,0 +1,321 @@
+/*
+ * compose - the mail mlserver writes, and queueing; see compose.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compose.h"
+#include "config.h"
+#include "encword.h"
+#include "log.h"
+#include "outq.h"
+#include "store.h"
+#include "template.h"
+#include "xmalloc.h"
+
+static void	compose_base64(struct buf *, const char *, size_t);
+static void	compose_crlf(struct buf *, const char *, size_t);
+static int	compose_write_all(int, const char *, size_t);
+
+void
+compose_init(struct compose *c)
+{
+	memset(c, 0, sizeof(*c));
+	buf_init(&c->hdr);
+	buf_init(&c->text);
+	spool_new_id(c->id);
+}
+
+void
+compose_free(struct compose *c)
+{
+	buf_free(&c->hdr);
+	buf_free(&c->text);
+}
+
+/* A header field whose value is already in wire form. */
+void
+compose_field(struct compose *c, const char *name, const char *raw)
+{
+	buf_printf(&c->hdr, "%s: %s\n", name, raw);
+}
+
+/* A header field of free text, RFC 2047 encoded where needed. */
+void
+compose_field_text(struct compose *c, const char *name, const char *utf8)
+{
+	buf_printf(&c->hdr, "%s: ", name);
+	encword_encode(&c->hdr, utf8, strlen(name) + 2);
+	buf_addc(&c->hdr, '\n');
+}
+
+/* "Name: display <addr>", the display name encoded as a phrase. */
+void
+compose_field_addr(struct compose *c, const char *name,
+    const char *display_utf8, const char *addr)
+{
+	buf_printf(&c->hdr, "%s: ", name);
+	if (display_utf8 && *display_utf8) {
+		encword_phrase(&c->hdr, display_utf8);
+		buf_addc(&c->hdr, ' ');
+	}
+	buf_printf(&c->hdr, "<%s>\n", addr);
+}
+
+/* RFC 5322 date of now, in the local zone. */
+void
+compose_date(struct buf *b)
+{
+	static const char *const days[] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+	};
+	static const char *const months[] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+		"Oct", "Nov", "Dec"
+	};
+	time_t now = time(NULL);
+	struct tm tm;
+	long off;
+
+	localtime_r(&now, &tm);
+	off = tm.tm_gmtoff / 60;
+	buf_printf(b, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+}
+
+/* LIST-SUFFIX@D, or LIST@D when suffix is NULL. */
+void
+compose_list_addr(struct buf *b, const struct config *cf,
+    const struct list *l, const char *suffix)
+{
+	if (suffix)
+		buf_printf(b, "%s-%s@%s", l->name, suffix, cf->domain);
+	else
+		buf_printf(b, "%s@%s", l->name, cf->domain);
+}
+
+/* Date, Message-ID, threading and Auto-Submitted. */
+void
+compose_basics(struct compose *c, const struct config *cf,
+    const char *auto_submitted, const char *in_reply_to)
+{
+	struct buf b = BUF_INIT;
+
+	compose_date(&b);
+	compose_field(c, "Date", buf_cstr(&b));
+	buf_reset(&b);
+	buf_printf(&b, "<%s.mlserver@%s>", c->id, cf->domain);
+	compose_field(c, "Message-ID", buf_cstr(&b));
+	if (in_reply_to && *in_reply_to && strlen(in_reply_to) < 900 &&
+	    strpbrk(in_reply_to, "\r\n<>") == NULL) {
+		buf_reset(&b);
+		buf_printf(&b, "<%s>", in_reply_to);
+		compose_field(c, "In-Reply-To", buf_cstr(&b));
+		compose_field(c, "References", buf_cstr(&b));
+	}
+	if (auto_submitted)
+		compose_field(c, "Auto-Submitted", auto_submitted);
+	buf_free(&b);
+}
+
+/*
+ * Render a message template: its "Subject:" line becomes the Subject
+ * field, the rest is appended to the body.
+ */
+int
+compose_template(struct compose *c, const struct config *cf,
+    const char *lang, const char *name, const struct tvar *vars, size_t n)
+{
+	struct buf out = BUF_INIT;
+	const char *body;
+
+	if (template_render(cf, lang, name, vars, n, &out) != 0) {
+		buf_free(&out);
+		return -1;
+	}
+	body = buf_cstr(&out);
+	if (strncmp(body, "Subject: ", 9) == 0) {
+		const char *eol = strchr(body, '\n');
+		char *subj = xstrndup(body + 9, eol ? (size_t)(eol - body - 9) :
+		    strlen(body + 9));
+
+		compose_field_text(c, "Subject", subj);
+		free(subj);
+		body = eol ? eol + 1 : "";
+	}
+	buf_adds(&c->text, body);
+	buf_free(&out);
+	return 0;
+}
+
+static void
+compose_base64(struct buf *out, const char *s, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, col = 0;
+
+	for (i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		buf_addc(out, tab[(v >> 18) & 63]);
+		buf_addc(out, tab[(v >> 12) & 63]);
+		buf_addc(out, i + 1 < n ? tab[(v >> 6) & 63] : '=');
+		buf_addc(out, i + 2 < n ? tab[v & 63] : '=');
+		if ((col += 4) >= 76) {
+			buf_addc(out, '\n');
+			col = 0;
+		}
+	}
+	if (col)
+		buf_addc(out, '\n');
+}
+
+/* Copy with every line ending made CRLF (bare LF and CRLF alike). */
+static void
+compose_crlf(struct buf *out, const char *s, size_t n)
+{
+	size_t i, start = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '\n')
+			continue;
+		buf_add(out, s + start, i - start);
+		if (i > start && s[i - 1] == '\r')
+			out->len--;
+		buf_add(out, "\r\n", 2);
+		start = i + 1;
+	}
+	buf_add(out, s + start, n - start);
+	if (n > 0 && s[n - 1] != '\n')
+		buf_add(out, "\r\n", 2);
+}
+
+static int
+compose_write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Write data durably as out/id with CRLF line ends: tmp/, fsync, rename,
+ * fsync of out/.  0, or -1 (logged).
+ */
+int
+compose_write_out(const struct config *cf, const char *id, const char *data,
+    size_t len)
+{
+	struct buf crlf = BUF_INIT, tmpname = BUF_INIT;
+	char *tmp, *final, *dir;
+	int fd, rc = -1;
+
+	compose_crlf(&crlf, data, len);
+	buf_printf(&tmpname, "%s.out", id);
+	tmp = spool_path(cf->state_dir, "tmp", buf_cstr(&tmpname));
+	final = spool_path(cf->state_dir, "out", id);
+	dir = spool_path(cf->state_dir, "out", NULL);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0) {
+		log_warn("%s: create %s", id, tmp);
+		goto done;
+	}
+	if (compose_write_all(fd, crlf.data, crlf.len) != 0 ||
+	    fsync(fd) != 0) {
+		log_warn("%s: write %s", id, tmp);
+		close(fd);
+		unlink(tmp);
+		goto done;
+	}
+	if (close(fd) != 0 || rename(tmp, final) != 0) {
+		log_warn("%s: rename to %s", id, final);
+		unlink(tmp);
+		goto done;
+	}
+	if (spool_fsync_dir(dir) != 0) {
+		log_warn("%s: fsync %s", id, dir);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(tmp);
+	free(final);
+	free(dir);
+	buf_free(&crlf);
+	buf_free(&tmpname);
+	return rc;
+}
+
+/*
+ * Finish the mail (MIME structure, body encoding), write it to out/ and
+ * queue it for rcpts.  Runs inside the caller's transaction, if any.
+ */
+int
+compose_queue(struct compose *c, struct store *st, const struct config *cf,
+    const char *list, const char *kind, const char *env_sender,
+    char *const *rcpts, size_t nrcpts)
+{
+	struct buf m = BUF_INIT;
+	size_t i;
+	int rc = -1;
+
+	buf_add(&m, c->hdr.data, c->hdr.len);
+	buf_adds(&m, "MIME-Version: 1.0\n");
+	if (c->attach == NULL) {
+		buf_adds(&m, "Content-Type: text/plain; charset=UTF-8\n"
+		    "Content-Transfer-Encoding: base64\n\n");
+		compose_base64(&m, c->text.data ? c->text.data : "",
+		    c->text.len);
+	} else {
+		buf_printf(&m, "Content-Type: multipart/mixed; "
+		    "boundary=\"=_mls_%s\"\n\n", c->id);
+		buf_printf(&m, "--=_mls_%s\nContent-Type: text/plain; "
+		    "charset=UTF-8\nContent-Transfer-Encoding: base64\n\n",
+		    c->id);
+		compose_base64(&m, c->text.data ? c->text.data : "",
+		    c->text.len);
+		buf_printf(&m, "\n--=_mls_%s\nContent-Type: message/rfc822\n"
+		    "Content-Disposition: inline\n\n", c->id);
+		buf_add(&m, c->attach, c->attach_len);
+		if (c->attach_len && c->attach[c->attach_len - 1] != '\n')
+			buf_addc(&m, '\n');
+		buf_printf(&m, "\n--=_mls_%s--\n", c->id);
+	}
+	if (compose_write_out(cf, c->id, m.data, m.len) != 0)
+		goto done;
+	if (outq_message_add(st, c->id, list, kind, env_sender) != 0)
+		goto done;
+	for (i = 0; i < nrcpts; i++)
+		if (outq_add_rcpt(st, c->id, rcpts[i]) != 0)
+			goto done;
+	if (outq_message_ready(st, c->id) != 0)
+		goto done;
+	log_info("%s: queued %s to %zu recipient%s", c->id, kind, nrcpts,
+	    nrcpts == 1 ? "" : "s");
+	rc = 0;
+done:
+	buf_free(&m);
+	return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * compose - the mail mlserver writes itself (replies, confirmations,
+ * notices) and the queueing of any outgoing message.
+ *
+ * A composed mail is UTF-8 text in base64 (safe through any relay and
+ * read by every client, phones included), with RFC 2047 header fields,
+ * our own Message-ID, and Auto-Submitted as the contract asks.  Every
+ * outgoing message, composed here or rewritten by post, leaves through
+ * compose_queue(): written durably to out/ with CRLF line ends, then
+ * queued in the same database transaction as whatever caused it.
+ */
+#ifndef MLS_COMPOSE_H
+#define MLS_COMPOSE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "spool.h"
+
+struct config;
+struct list;
+struct store;
+struct tvar;
+
+struct compose {
+	struct buf	 hdr;		/* header fields, LF line ends */
+	struct buf	 text;		/* the body, UTF-8 */
+	const char	*attach;	/* a message/rfc822 part, or NULL */
+	size_t		 attach_len;
+	char		 id[SPOOL_ID_LEN + 1];
+};
+
+void	 compose_init(struct compose *);
+void	 compose_free(struct compose *);
+void	 compose_field(struct compose *, const char *name, const char *raw);
+void	 compose_field_text(struct compose *, const char *name,
+	    const char *utf8);
+void	 compose_field_addr(struct compose *, const char *name,
+	    const char *display_utf8, const char *addr);
+void	 compose_basics(struct compose *, const struct config *,
+	    const char *auto_submitted, const char *in_reply_to);
+int	 compose_template(struct compose *, const struct config *,
+	    const char *lang, const char *name, const struct tvar *, size_t);
+int	 compose_queue(struct compose *, struct store *,
+	    const struct config *, const char *list, const char *kind,
+	    const char *env_sender, char *const *rcpts, size_t nrcpts);
+int	 compose_write_out(const struct config *, const char *id,
+	    const char *data, size_t len);
+void	 compose_date(struct buf *);
+void	 compose_list_addr(struct buf *, const struct config *,
+	    const struct list *, const char *suffix);
+
+#endif

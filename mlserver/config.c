@@ -1,0 +1,805 @@
+/*
+ * config - the administrator's configuration (libconfig), checked.
+ *
+ * Everything the contract's "Configuration" section allows is read here,
+ * defaults are filled in, and every mistake is reported with the file and
+ * line libconfig knows for it, all at once rather than one per run, so an
+ * administrator can fix a file in one go.  A struct config is immutable
+ * once loaded; the daemon swaps whole configs on SIGHUP.
+ */
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "xmalloc.h"
+
+struct loader {
+	const char	*path;
+	struct buf	*errors;
+	int		 nerrors;
+};
+
+static void	 cfg_error(struct loader *, const config_setting_t *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+static void	 cfg_check_keys(struct loader *, const config_setting_t *,
+		    const char *const *);
+static char	*cfg_string(struct loader *, const config_setting_t *,
+		    const char *, const char *);
+static int	 cfg_int(struct loader *, const config_setting_t *,
+		    const char *, int, int, int);
+static int	 cfg_bool(struct loader *, const config_setting_t *,
+		    const char *, int);
+static void	 cfg_addresses(struct loader *, const config_setting_t *,
+		    const char *, struct strv *);
+static void	 cfg_strings(struct loader *, const config_setting_t *,
+		    const char *, struct strv *);
+static void	 cfg_network(struct loader *, const config_setting_t *,
+		    struct config *);
+static void	 cfg_chapter(struct loader *, const config_setting_t *,
+		    struct chapter *);
+static void	 cfg_lists(struct loader *, const config_setting_t *,
+		    struct config *);
+static void	 cfg_list(struct loader *, const config_setting_t *,
+		    struct config *, struct list *);
+static int	 cfg_scope(struct loader *, const config_setting_t *,
+		    struct config *, struct list *, const char *);
+static int	 cfg_list_name_ok(const char *);
+static char	*cfg_abspath(const char *);
+static void	 strv_free(struct strv *);
+static int	 strv_has_addr(const struct strv *, const char *);
+
+const char *const config_reserved_suffixes[] = {
+	"request", "join", "leave", "confirm", "owner", "bounces",
+	"events", "rsvp", "propose", "proposal", NULL
+};
+
+static const char *const top_keys[] = {
+	"domain", "state_dir", "listen", "language", "timezone", "relay",
+	"queue", "network", "lists", "mailboxes", "max_message_size",
+	"token_days", "reply_limit", "templates", NULL
+};
+static const char *const relay_keys[] = {
+	"host", "port", "starttls", "max_recipients", "max_transactions",
+	NULL
+};
+static const char *const queue_keys[] = {
+	"retry_first", "retry_max", "lifetime", NULL
+};
+static const char *const network_keys[] = { "name", "regions", NULL };
+static const char *const region_keys[] = {
+	"id", "name", "organizers", "chapters", NULL
+};
+static const char *const chapter_keys[] = {
+	"id", "name", "organizers", NULL
+};
+static const char *const list_keys[] = {
+	"name", "scope", "policy", "moderators", "subject_prefix",
+	"language", "forward_to", "archive", "description", NULL
+};
+static const char *const archive_keys[] = { "dir", "url", "public", NULL };
+
+static pthread_mutex_t	 current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct config	*current;
+
+static void
+cfg_error(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+	int line = s ? config_setting_source_line(s) : 0;
+	const char *file = s && config_setting_source_file(s) ?
+	    config_setting_source_file(s) : ld->path;
+
+	if (line > 0)
+		buf_printf(ld->errors, "%s:%d: ", file, line);
+	else
+		buf_printf(ld->errors, "%s: ", file);
+	va_start(ap, fmt);
+	buf_vprintf(ld->errors, fmt, ap);
+	va_end(ap);
+	buf_addc(ld->errors, '\n');
+	ld->nerrors++;
+}
+
+/* An unknown key is most often a typo; say so rather than ignore it. */
+static void
+cfg_check_keys(struct loader *ld, const config_setting_t *group,
+    const char *const *known)
+{
+	int i, n = config_setting_length(group);
+
+	if (!config_setting_is_group(group))
+		return;
+	for (i = 0; i < n; i++) {
+		config_setting_t *m = config_setting_get_elem(group, i);
+		const char *name = config_setting_name(m);
+		const char *const *k;
+
+		for (k = known; *k; k++)
+			if (strcmp(*k, name) == 0)
+				break;
+		if (*k == NULL)
+			cfg_error(ld, m, "unknown setting \"%s\"", name);
+	}
+}
+
+static char *
+cfg_string(struct loader *ld, const config_setting_t *group,
+    const char *name, const char *def)
+{
+	config_setting_t *s = config_setting_get_member(group, name);
+
+	if (s == NULL)
+		return def ? xstrdup(def) : NULL;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		cfg_error(ld, s, "\"%s\" must be a string", name);
+		return def ? xstrdup(def) : NULL;
+	}
+	return xstrdup(config_setting_get_string(s));
+}
+
+static int
+cfg_int(struct loader *ld, const config_setting_t *group, const char *name,
+    int def, int min, int max)
+{
+	config_setting_t *s = config_setting_get_member(group, name);
+	long long v;
+
+	if (s == NULL)
+		return def;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		cfg_error(ld, s, "\"%s\" must be a number", name);
+		return def;
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		cfg_error(ld, s, "\"%s\" must be between %d and %d", name,
+		    min, max);
+		return def;
+	}
+	return (int)v;
+}
+
+static int
+cfg_bool(struct loader *ld, const config_setting_t *group, const char *name,
+    int def)
+{
+	config_setting_t *s = config_setting_get_member(group, name);
+
+	if (s == NULL)
+		return def;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		cfg_error(ld, s, "\"%s\" must be true or false", name);
+		return def;
+	}
+	return config_setting_get_bool(s);
+}
+
+static void
+cfg_strings(struct loader *ld, const config_setting_t *group,
+    const char *name, struct strv *out)
+{
+	config_setting_t *s = config_setting_get_member(group, name);
+	int i, n;
+
+	out->v = NULL;
+	out->n = 0;
+	if (s == NULL)
+		return;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		cfg_error(ld, s, "\"%s\" must be a list of strings", name);
+		return;
+	}
+	n = config_setting_length(s);
+	out->v = xcalloc((size_t)n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			cfg_error(ld, e, "\"%s\" must be a list of strings",
+			    name);
+			continue;
+		}
+		out->v[out->n++] = xstrdup(config_setting_get_string(e));
+	}
+}
+
+static void
+cfg_addresses(struct loader *ld, const config_setting_t *group,
+    const char *name, struct strv *out)
+{
+	config_setting_t *s = config_setting_get_member(group, name);
+	char canon[ADDR_MAX + 1];
+	size_t i;
+
+	cfg_strings(ld, group, name, out);
+	for (i = 0; i < out->n; i++) {
+		if (addr_canon(out->v[i], canon, sizeof(canon)) != 0) {
+			cfg_error(ld, s, "\"%s\": \"%s\" is not a mail address",
+			    name, out->v[i]);
+			continue;
+		}
+		free(out->v[i]);
+		out->v[i] = xstrdup(canon);
+	}
+}
+
+static void
+cfg_chapter(struct loader *ld, const config_setting_t *s, struct chapter *c)
+{
+	cfg_check_keys(ld, s, chapter_keys);
+	c->id = cfg_string(ld, s, "id", NULL);
+	c->name = cfg_string(ld, s, "name", NULL);
+	cfg_addresses(ld, s, "organizers", &c->organizers);
+	if (c->id == NULL || !cfg_list_name_ok(c->id)) {
+		cfg_error(ld, s, "a chapter needs an \"id\" of lower-case "
+		    "letters, digits, '-', '_' or '.'");
+		free(c->id);
+		c->id = xstrdup("?");
+	}
+	if (c->name == NULL)
+		c->name = xstrdup(c->id);
+}
+
+static void
+cfg_network(struct loader *ld, const config_setting_t *root,
+    struct config *cf)
+{
+	config_setting_t *net = config_setting_get_member(root, "network");
+	config_setting_t *regions;
+	int i, j, n;
+
+	if (net == NULL) {
+		cf->network_name = xstrdup("");
+		return;
+	}
+	cfg_check_keys(ld, net, network_keys);
+	cf->network_name = cfg_string(ld, net, "name", "");
+	regions = config_setting_get_member(net, "regions");
+	if (regions == NULL)
+		return;
+	if (!config_setting_is_list(regions) &&
+	    !config_setting_is_array(regions)) {
+		cfg_error(ld, regions, "\"regions\" must be a list ( ... )");
+		return;
+	}
+	n = config_setting_length(regions);
+	cf->regions = xcalloc((size_t)n, sizeof(*cf->regions));
+	for (i = 0; i < n; i++) {
+		config_setting_t *rs = config_setting_get_elem(regions, i);
+		config_setting_t *chs;
+		struct region *r = &cf->regions[cf->nregions++];
+
+		if (!config_setting_is_group(rs)) {
+			cfg_error(ld, rs, "a region must be a group { ... }");
+			r->id = xstrdup("?");
+			r->name = xstrdup("?");
+			continue;
+		}
+		cfg_check_keys(ld, rs, region_keys);
+		r->id = cfg_string(ld, rs, "id", NULL);
+		r->name = cfg_string(ld, rs, "name", NULL);
+		cfg_addresses(ld, rs, "organizers", &r->organizers);
+		if (r->id == NULL || !cfg_list_name_ok(r->id)) {
+			cfg_error(ld, rs, "a region needs an \"id\" of "
+			    "lower-case letters, digits, '-', '_' or '.'");
+			free(r->id);
+			r->id = xstrdup("?");
+		}
+		if (r->name == NULL)
+			r->name = xstrdup(r->id);
+		for (j = 0; j < i; j++)
+			if (strcmp(cf->regions[j].id, r->id) == 0)
+				cfg_error(ld, rs, "duplicate region \"%s\"",
+				    r->id);
+		chs = config_setting_get_member(rs, "chapters");
+		if (chs == NULL)
+			continue;
+		if (!config_setting_is_list(chs) &&
+		    !config_setting_is_array(chs)) {
+			cfg_error(ld, chs, "\"chapters\" must be a list");
+			continue;
+		}
+		r->chapters = xcalloc((size_t)config_setting_length(chs),
+		    sizeof(*r->chapters));
+		for (j = 0; j < config_setting_length(chs); j++) {
+			config_setting_t *c = config_setting_get_elem(chs, j);
+			struct chapter *ch = &r->chapters[r->nchapters];
+
+			if (!config_setting_is_group(c)) {
+				cfg_error(ld, c, "a chapter must be a group");
+				continue;
+			}
+			cfg_chapter(ld, c, ch);
+			r->nchapters++;
+			for (size_t k = 0; k + 1 < r->nchapters; k++)
+				if (strcmp(r->chapters[k].id, ch->id) == 0)
+					cfg_error(ld, c, "duplicate chapter "
+					    "\"%s\" in region \"%s\"",
+					    ch->id, r->id);
+		}
+	}
+}
+
+static int
+cfg_list_name_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64 || *s == '-' || *s == '_' ||
+	    *s == '.')
+		return 0;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') &&
+		    *s != '-' && *s != '_' && *s != '.')
+			return 0;
+	return 1;
+}
+
+static int
+cfg_scope(struct loader *ld, const config_setting_t *s, struct config *cf,
+    struct list *l, const char *scope)
+{
+	const char *slash;
+
+	if (strcmp(scope, "network") == 0) {
+		l->scope = SCOPE_NETWORK;
+		l->description = xstrdup(cf->network_name);
+		return 0;
+	}
+	if (strncmp(scope, "region:", 7) == 0) {
+		const struct region *r = config_region(cf, scope + 7);
+
+		if (r == NULL) {
+			cfg_error(ld, s, "scope \"%s\": no region \"%s\" in "
+			    "network.regions", scope, scope + 7);
+			return -1;
+		}
+		l->scope = SCOPE_REGION;
+		l->region = xstrdup(r->id);
+		l->description = xstrdup(r->name);
+		return 0;
+	}
+	if (strncmp(scope, "chapter:", 8) == 0 &&
+	    (slash = strchr(scope + 8, '/')) != NULL) {
+		char *region = xstrndup(scope + 8, (size_t)(slash - scope - 8));
+		const struct chapter *c = config_chapter(cf, region, slash + 1);
+
+		if (c == NULL) {
+			cfg_error(ld, s, "scope \"%s\": no chapter \"%s\" in "
+			    "region \"%s\"", scope, slash + 1, region);
+			free(region);
+			return -1;
+		}
+		l->scope = SCOPE_CHAPTER;
+		l->region = region;
+		l->chapter = xstrdup(c->id);
+		l->description = xstrdup(c->name);
+		return 0;
+	}
+	cfg_error(ld, s, "unknown scope \"%s\" (use \"chapter:REGION/CHAPTER\","
+	    " \"region:REGION\" or \"network\")", scope);
+	return -1;
+}
+
+static void
+cfg_list(struct loader *ld, const config_setting_t *s, struct config *cf,
+    struct list *l)
+{
+	static const char *const policies[] = {
+		"open", "members", "moderated", "announce", NULL
+	};
+	config_setting_t *arch;
+	char *scope, *policy;
+	size_t i;
+
+	cfg_check_keys(ld, s, list_keys);
+	l->line = config_setting_source_line(s);
+	l->name = cfg_string(ld, s, "name", NULL);
+	if (l->name == NULL || !cfg_list_name_ok(l->name)) {
+		cfg_error(ld, s, "a list needs a \"name\" of lower-case "
+		    "letters, digits, '-', '_' or '.'");
+		free(l->name);
+		l->name = xstrdup("?");
+	} else {
+		for (i = 0; config_reserved_suffixes[i]; i++) {
+			size_t n = strlen(l->name), k =
+			    strlen(config_reserved_suffixes[i]);
+
+			if (n > k + 1 && l->name[n - k - 1] == '-' &&
+			    strcmp(l->name + n - k,
+			    config_reserved_suffixes[i]) == 0)
+				cfg_error(ld, s, "list name \"%s\" collides "
+				    "with the reserved suffix \"-%s\"",
+				    l->name, config_reserved_suffixes[i]);
+		}
+	}
+	scope = cfg_string(ld, s, "scope", NULL);
+	if (scope == NULL) {
+		cfg_error(ld, s, "list \"%s\" needs a \"scope\"", l->name);
+		l->scope = SCOPE_NETWORK;
+		l->description = xstrdup(l->name);
+	} else if (cfg_scope(ld, s, cf, l, scope) != 0)
+		l->description = xstrdup(l->name);
+	free(scope);
+
+	policy = cfg_string(ld, s, "policy", "members");
+	for (i = 0; policies[i]; i++)
+		if (strcmp(policy, policies[i]) == 0)
+			break;
+	if (policies[i] == NULL)
+		cfg_error(ld, s, "unknown policy \"%s\" (use open, members, "
+		    "moderated or announce)", policy);
+	else
+		l->policy = (enum list_policy)i;
+	free(policy);
+
+	cfg_addresses(ld, s, "moderators", &l->moderators);
+	cfg_addresses(ld, s, "forward_to", &l->forward_to);
+	l->subject_prefix = cfg_string(ld, s, "subject_prefix", NULL);
+	l->language = cfg_string(ld, s, "language", cf->language);
+	if (strcmp(l->language, "ja") != 0 && strcmp(l->language, "en") != 0)
+		cfg_error(ld, s, "language must be \"ja\" or \"en\"");
+	{
+		char *d = cfg_string(ld, s, "description", NULL);
+
+		if (d) {
+			free(l->description);
+			l->description = d;
+		}
+	}
+	arch = config_setting_get_member(s, "archive");
+	if (arch != NULL) {
+		if (!config_setting_is_group(arch)) {
+			cfg_error(ld, arch, "\"archive\" must be a group");
+			return;
+		}
+		cfg_check_keys(ld, arch, archive_keys);
+		l->archive = xcalloc(1, sizeof(*l->archive));
+		l->archive->dir = cfg_string(ld, arch, "dir", NULL);
+		l->archive->url = cfg_string(ld, arch, "url", NULL);
+		l->archive->public = cfg_bool(ld, arch, "public", 0);
+		if (l->archive->dir == NULL)
+			cfg_error(ld, arch, "\"archive\" needs a \"dir\"");
+	}
+}
+
+static void
+cfg_lists(struct loader *ld, const config_setting_t *root, struct config *cf)
+{
+	config_setting_t *ls = config_setting_get_member(root, "lists");
+	int i, n;
+
+	if (ls == NULL)
+		return;
+	if (!config_setting_is_list(ls)) {
+		cfg_error(ld, ls, "\"lists\" must be a list ( ... )");
+		return;
+	}
+	n = config_setting_length(ls);
+	cf->lists = xcalloc((size_t)n, sizeof(*cf->lists));
+	for (i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(ls, i);
+		struct list *l = &cf->lists[cf->nlists];
+
+		if (!config_setting_is_group(s)) {
+			cfg_error(ld, s, "a list must be a group { ... }");
+			continue;
+		}
+		cfg_list(ld, s, cf, l);
+		cf->nlists++;
+		for (size_t j = 0; j + 1 < cf->nlists; j++)
+			if (strcmp(cf->lists[j].name, l->name) == 0)
+				cfg_error(ld, s, "duplicate list name \"%s\" "
+				    "(first at line %d)", l->name,
+				    cf->lists[j].line);
+	}
+}
+
+/* Relative paths are taken from the directory the program started in. */
+static char *
+cfg_abspath(const char *p)
+{
+	char cwd[PATH_MAX];
+	struct buf b = BUF_INIT;
+
+	if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(p);
+	buf_printf(&b, "%s/%s", cwd, p);
+	return buf_release(&b);
+}
+
+/*
+ * Load and check the file at path.  On success *out is a new config with
+ * one reference and 0 is returned; otherwise -1, with every problem found
+ * appended to errors, one "FILE:LINE: message" per line.
+ */
+int
+config_load(const char *path, struct config **out, struct buf *errors)
+{
+	struct loader ld = { path, errors, 0 };
+	config_t lc;
+	config_setting_t *root, *relay, *queue;
+	struct config *cf;
+	char *s;
+
+	*out = NULL;
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			buf_printf(errors, "%s: cannot read: %s\n", path,
+			    strerror(errno));
+		else
+			buf_printf(errors, "%s:%d: %s\n",
+			    config_error_file(&lc) ? config_error_file(&lc) :
+			    path, config_error_line(&lc),
+			    config_error_text(&lc));
+		config_destroy(&lc);
+		return -1;
+	}
+	root = config_root_setting(&lc);
+	cf = xcalloc(1, sizeof(*cf));
+	cf->refs = 1;
+	cf->path = xstrdup(path);
+	cfg_check_keys(&ld, root, top_keys);
+
+	cf->domain = cfg_string(&ld, root, "domain", NULL);
+	if (cf->domain == NULL)
+		cfg_error(&ld, NULL, "\"domain\" is required");
+	else {
+		char probe[ADDR_MAX + 1];
+		struct buf a = BUF_INIT;
+
+		buf_printf(&a, "x@%s", cf->domain);
+		if (addr_canon(buf_cstr(&a), probe, sizeof(probe)) != 0)
+			cfg_error(&ld, config_setting_get_member(root,
+			    "domain"), "\"%s\" is not a domain", cf->domain);
+		else {
+			free(cf->domain);
+			cf->domain = xstrdup(probe + 2);
+		}
+		buf_free(&a);
+	}
+	s = cfg_string(&ld, root, "state_dir", "spool");
+	cf->state_dir = cfg_abspath(s);
+	free(s);
+	cfg_strings(&ld, root, "listen", &cf->listen);
+	if (cf->listen.n == 0 &&
+	    config_setting_get_member(root, "listen") == NULL) {
+		cf->listen.v = xcalloc(2, sizeof(char *));
+		cf->listen.v[cf->listen.n++] = xstrdup("127.0.0.1:2424");
+	}
+	cf->language = cfg_string(&ld, root, "language", "ja");
+	if (strcmp(cf->language, "ja") != 0 && strcmp(cf->language, "en") != 0)
+		cfg_error(&ld, config_setting_get_member(root, "language"),
+		    "language must be \"ja\" or \"en\"");
+	cf->timezone = cfg_string(&ld, root, "timezone", "Asia/Tokyo");
+	cf->max_message_size = cfg_int(&ld, root, "max_message_size",
+	    10 * 1024 * 1024, 1024, INT_MAX);
+	cf->token_ttl = cfg_int(&ld, root, "token_days", 7, 1, 365) * 86400;
+	cf->reply_limit = cfg_int(&ld, root, "reply_limit", 10, 1, 10000);
+	s = cfg_string(&ld, root, "templates", NULL);
+	cf->templates_dir = s ? cfg_abspath(s) : NULL;
+	free(s);
+
+	relay = config_setting_get_member(root, "relay");
+	if (relay)
+		cfg_check_keys(&ld, relay, relay_keys);
+	cf->relay.host = relay ? cfg_string(&ld, relay, "host", "127.0.0.1") :
+	    xstrdup("127.0.0.1");
+	cf->relay.port = relay ? cfg_int(&ld, relay, "port", 25, 1, 65535) : 25;
+	cf->relay.starttls = relay ? cfg_bool(&ld, relay, "starttls", 0) : 0;
+	cf->relay.max_recipients = relay ?
+	    cfg_int(&ld, relay, "max_recipients", 50, 1, 1000) : 50;
+	cf->relay.max_transactions = relay ?
+	    cfg_int(&ld, relay, "max_transactions", 100, 1, 10000) : 100;
+
+	queue = config_setting_get_member(root, "queue");
+	if (queue)
+		cfg_check_keys(&ld, queue, queue_keys);
+	cf->queue.retry_first = queue ?
+	    cfg_int(&ld, queue, "retry_first", 300, 1, 86400) : 300;
+	cf->queue.retry_max = queue ?
+	    cfg_int(&ld, queue, "retry_max", 3600, 1, 864000) : 3600;
+	cf->queue.lifetime = queue ?
+	    cfg_int(&ld, queue, "lifetime", 432000, 60, 8640000) : 432000;
+
+	cfg_network(&ld, root, cf);
+	cfg_lists(&ld, root, cf);
+	config_destroy(&lc);
+	if (ld.nerrors > 0) {
+		config_free(cf);
+		return -1;
+	}
+	*out = cf;
+	return 0;
+}
+
+static void
+strv_free(struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+}
+
+void
+config_free(struct config *cf)
+{
+	size_t i, j;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->nregions; i++) {
+		struct region *r = &cf->regions[i];
+
+		for (j = 0; j < r->nchapters; j++) {
+			free(r->chapters[j].id);
+			free(r->chapters[j].name);
+			strv_free(&r->chapters[j].organizers);
+		}
+		free(r->chapters);
+		free(r->id);
+		free(r->name);
+		strv_free(&r->organizers);
+	}
+	for (i = 0; i < cf->nlists; i++) {
+		struct list *l = &cf->lists[i];
+
+		free(l->name);
+		free(l->region);
+		free(l->chapter);
+		strv_free(&l->moderators);
+		strv_free(&l->forward_to);
+		free(l->subject_prefix);
+		free(l->language);
+		free(l->description);
+		if (l->archive) {
+			free(l->archive->dir);
+			free(l->archive->url);
+			free(l->archive);
+		}
+	}
+	free(cf->regions);
+	free(cf->lists);
+	strv_free(&cf->listen);
+	free(cf->path);
+	free(cf->domain);
+	free(cf->state_dir);
+	free(cf->language);
+	free(cf->timezone);
+	free(cf->relay.host);
+	free(cf->network_name);
+	free(cf->templates_dir);
+	free(cf);
+}
+
+const struct list *
+config_list(const struct config *cf, const char *name)
+{
+	for (size_t i = 0; i < cf->nlists; i++)
+		if (strcasecmp(cf->lists[i].name, name) == 0)
+			return &cf->lists[i];
+	return NULL;
+}
+
+const struct region *
+config_region(const struct config *cf, const char *id)
+{
+	for (size_t i = 0; i < cf->nregions; i++)
+		if (strcmp(cf->regions[i].id, id) == 0)
+			return &cf->regions[i];
+	return NULL;
+}
+
+const struct chapter *
+config_chapter(const struct config *cf, const char *region,
+    const char *chapter)
+{
+	const struct region *r = config_region(cf, region);
+
+	if (r == NULL)
+		return NULL;
+	for (size_t i = 0; i < r->nchapters; i++)
+		if (strcmp(r->chapters[i].id, chapter) == 0)
+			return &r->chapters[i];
+	return NULL;
+}
+
+static int
+strv_has_addr(const struct strv *sv, const char *addr)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (addr_same(sv->v[i], addr))
+			return 1;
+	return 0;
+}
+
+int
+config_is_moderator(const struct list *l, const char *addr)
+{
+	return strv_has_addr(&l->moderators, addr);
+}
+
+/*
+ * Organizers of a list: those of its chapter, or of its region (a region's
+ * organizers also organize its chapters).  A network list has none but its
+ * moderators.
+ */
+int
+config_is_organizer(const struct config *cf, const struct list *l,
+    const char *addr)
+{
+	const struct region *r;
+	const struct chapter *c;
+
+	if (l->region == NULL)
+		return 0;
+	if ((r = config_region(cf, l->region)) != NULL &&
+	    strv_has_addr(&r->organizers, addr))
+		return 1;
+	if (l->chapter != NULL &&
+	    (c = config_chapter(cf, l->region, l->chapter)) != NULL &&
+	    strv_has_addr(&c->organizers, addr))
+		return 1;
+	return 0;
+}
+
+/* STATE_DIR/name, allocated. */
+char *
+config_state_path(const struct config *cf, const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s/%s", cf->state_dir, name);
+	return buf_release(&b);
+}
+
+void
+config_set_current(struct config *cf)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&current_lock);
+	old = current;
+	current = cf;
+	pthread_mutex_unlock(&current_lock);
+	if (old)
+		config_release(old);
+}
+
+/* A reference to the current config; give it back with config_release. */
+struct config *
+config_current(void)
+{
+	struct config *cf;
+
+	pthread_mutex_lock(&current_lock);
+	cf = current;
+	if (cf)
+		cf->refs++;
+	pthread_mutex_unlock(&current_lock);
+	return cf;
+}
+
+void
+config_release(struct config *cf)
+{
+	int last;
+
+	if (cf == NULL)
+		return;
+	pthread_mutex_lock(&current_lock);
+	last = --cf->refs == 0;
+	pthread_mutex_unlock(&current_lock);
+	if (last)
+		config_free(cf);
+}

@@ -1,0 +1,67 @@
+/*
+ * members - who is on which list, and who a list reaches.
+ *
+ * A member is (list, canonical address, name, mode).  A list's audience
+ * follows its scope: a chapter list reaches its members; a region list
+ * its own members and those of its region's chapter lists; a network list
+ * everyone.  Each address appears once in an audience.  A member whose
+ * mode is nomail is not reached through that membership, and nomail on
+ * the wider list itself opts the person out of it altogether.
+ */
+#ifndef MLS_MEMBERS_H
+#define MLS_MEMBERS_H
+
+#include "addr.h"
+
+struct store;
+
+enum member_mode {
+	MEMBER_NORMAL,
+	MEMBER_DIGEST,
+	MEMBER_NOMAIL
+};
+
+struct member {
+	char			 addr[ADDR_MAX + 1];
+	char			*name;
+	enum member_mode	 mode;
+	long long		 created;
+};
+
+/*
+ * The audience of list ?1, one row per canonical address.  Shared by the
+ * fan-out (INSERT ... SELECT) and by members_audience_foreach.
+ */
+#define MEMBERS_AUDIENCE_SQL						\
+	"SELECT DISTINCT m.addr FROM members m "			\
+	"JOIN lists l ON l.name = m.list "				\
+	"JOIN lists w ON w.name = ?1 "					\
+	"WHERE (l.name = w.name OR w.scope = 'network' OR "		\
+	"  (w.scope = 'region' AND l.scope = 'chapter' AND "		\
+	"   l.region = w.region)) "					\
+	"AND m.mode != 'nomail' "					\
+	"AND NOT EXISTS (SELECT 1 FROM members x WHERE x.list = w.name " \
+	"  AND x.addr = m.addr AND x.mode = 'nomail')"
+
+typedef int members_fn(const struct member *, void *);
+typedef int audience_fn(const char *addr, void *);
+
+int	 members_get(struct store *, const char *list, const char *addr,
+	    struct member *);
+int	 members_add(struct store *, const char *list, const char *addr,
+	    const char *name);
+int	 members_remove(struct store *, const char *list, const char *addr);
+int	 members_set_mode(struct store *, const char *list, const char *addr,
+	    enum member_mode);
+int	 members_foreach(struct store *, const char *list, members_fn *,
+	    void *);
+long long members_count(struct store *, const char *list);
+int	 members_in_audience(struct store *, const char *list,
+	    const char *addr);
+int	 members_audience_foreach(struct store *, const char *list,
+	    audience_fn *, void *);
+const char *members_mode_name(enum member_mode);
+int	 members_mode_parse(const char *, enum member_mode *);
+void	 member_clear(struct member *);
+
+#endif

@@ -1,0 +1,542 @@
+/*
+ * outq - the outbound queue; see outq.h.
+ *
+ * A round builds one SMTP session of at most relay.max_transactions
+ * transactions of at most relay.max_recipients recipients each, taken
+ * from the oldest unfinished messages first, and hands it to deliver.
+ * deliver calls back after each transaction; the results are committed
+ * there and then.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "deliver.h"
+#include "log.h"
+#include "members.h"
+#include "outq.h"
+#include "spool.h"
+#include "store.h"
+#include "xmalloc.h"
+
+struct round_msg {
+	char	*id;
+	char	*sender;
+	char	*data;
+	size_t	 len;
+};
+
+struct round {
+	struct store		*st;
+	const struct config	*cf;
+	struct round_msg	*msgs;
+	size_t			 nmsgs;
+	struct deliver_txn	*txns;
+	size_t			 ntxns;
+};
+
+static int	 outq_load(const struct config *, const char *, char **,
+		    size_t *);
+static int	 outq_fill(struct round *, struct round_msg *, size_t *);
+static void	 outq_txn_done(struct deliver_txn *, void *);
+static int	 outq_finish(struct store *, const struct config *,
+		    const char *);
+static void	 round_free(struct round *);
+
+int
+outq_message_add(struct store *st, const char *id, const char *list,
+    const char *kind, const char *sender)
+{
+	sqlite3_stmt *s = store_stmt(st, "INSERT INTO outmsg (id, list, kind, "
+	    "sender, created) VALUES (?1, ?2, ?3, ?4, ?5)");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, list ? list : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, (long long)time(NULL));
+	return store_step_done(st, s);
+}
+
+int
+outq_add_rcpt(struct store *st, const char *id, const char *rcpt)
+{
+	sqlite3_stmt *s = store_stmt(st, "INSERT OR IGNORE INTO outq "
+	    "(msg, rcpt) VALUES (?1, ?2)");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, rcpt, -1, SQLITE_STATIC);
+	return store_step_done(st, s);
+}
+
+/*
+ * Queue message id for the whole audience of list, each address once.
+ * One statement: the rows stream from the members index into the queue.
+ * Returns the number of recipients added, or -1.
+ */
+long long
+outq_fanout(struct store *st, const char *id, const char *list)
+{
+	sqlite3_stmt *s = store_stmt(st, "INSERT OR IGNORE INTO outq "
+	    "(msg, rcpt) SELECT ?2, addr FROM (" MEMBERS_AUDIENCE_SQL ")");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	if (store_step_done(st, s) != 0)
+		return -1;
+	return sqlite3_changes64(st->db);
+}
+
+/* Record the recipient count once all of a message's rows are queued. */
+int
+outq_message_ready(struct store *st, const char *id)
+{
+	sqlite3_stmt *s = store_stmt(st, "UPDATE outmsg SET total = "
+	    "(SELECT count(*) FROM outq WHERE msg = ?1) WHERE id = ?1");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	return store_step_done(st, s);
+}
+
+static int
+outq_load(const struct config *cf, const char *id, char **data, size_t *len)
+{
+	char *path;
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	ssize_t n;
+	int fd;
+
+	if (!spool_valid_id(id)) {
+		log_warnx("%s: invalid queue id in outmsg", id);
+		return -1;
+	}
+	path = spool_path(cf->state_dir, "out", id);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_warn("%s: open %s", id, path);
+		free(path);
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(&b, chunk, (size_t)n);
+	if (n < 0) {
+		log_warn("%s: read %s", id, path);
+		close(fd);
+		free(path);
+		buf_free(&b);
+		return -1;
+	}
+	close(fd);
+	free(path);
+	*len = b.len;
+	*data = buf_release(&b);
+	return 0;
+}
+
+/*
+ * Add transactions for message m to the round until the session is full
+ * or the message has no more due recipients.  *last carries the keyset
+ * position between batches.  Returns 1 when the session is full, 0 when
+ * the message is exhausted, -1 on error.
+ */
+static int
+outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
+{
+	const struct relay_conf *rc = &r->cf->relay;
+	char *last = xstrdup("");
+	int rv = 0;
+
+	while (r->ntxns < *ntxn_max) {
+		sqlite3_stmt *s = store_stmt(r->st, "SELECT rcpt FROM outq "
+		    "WHERE msg = ?1 AND state IN (0, 2) AND next_try <= ?2 "
+		    "AND rcpt > ?3 ORDER BY rcpt LIMIT ?4");
+		struct deliver_txn *t = &r->txns[r->ntxns];
+		size_t n = 0;
+
+		if (s == NULL) {
+			rv = -1;
+			break;
+		}
+		sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (long long)time(NULL));
+		sqlite3_bind_text(s, 3, last, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(s, 4, rc->max_recipients);
+		t->rcpts = xcalloc((size_t)rc->max_recipients,
+		    sizeof(*t->rcpts));
+		while (sqlite3_step(s) == SQLITE_ROW)
+			t->rcpts[n++].addr = xstrdup((const char *)
+			    sqlite3_column_text(s, 0));
+		sqlite3_reset(s);
+		if (n == 0) {
+			free(t->rcpts);
+			t->rcpts = NULL;
+			break;
+		}
+		t->nrcpts = n;
+		t->id = m->id;
+		t->sender = m->sender;
+		t->data = m->data;
+		t->len = m->len;
+		t->arg = m;
+		free(last);
+		last = xstrdup(t->rcpts[n - 1].addr);
+		r->ntxns++;
+		if (n < (size_t)rc->max_recipients)
+			break;
+	}
+	if (rv == 0 && r->ntxns >= *ntxn_max)
+		rv = 1;
+	free(last);
+	return rv;
+}
+
+/*
+ * Called by deliver as soon as one transaction's outcome is known: commit
+ * every recipient's result now, so a crash later does not resend it.
+ */
+static void
+outq_txn_done(struct deliver_txn *t, void *arg)
+{
+	struct round *r = arg;
+	struct round_msg *m = t->arg;
+	long long now = (long long)time(NULL), created = now;
+	long long sent = 0, failed = 0;
+	sqlite3_stmt *s;
+	size_t i;
+
+	if (store_begin(r->st) != 0) {
+		log_warnx("%s: results of %zu recipients not recorded; they "
+		    "will be tried again", m->id, t->nrcpts);
+		return;
+	}
+	if ((s = store_stmt(r->st, "SELECT created FROM outmsg "
+	    "WHERE id = ?1")) != NULL) {
+		sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			created = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+	}
+	for (i = 0; i < t->nrcpts; i++) {
+		struct deliver_rcpt *rc = &t->rcpts[i];
+		int state;
+
+		switch (rc->state) {
+		case DELIVER_SENT:
+			state = OUTQ_SENT;
+			sent++;
+			break;
+		case DELIVER_FAILED:
+			state = OUTQ_FAILED;
+			failed++;
+			break;
+		default:
+			state = OUTQ_DEFERRED;
+			if (now - created >= r->cf->queue.lifetime) {
+				state = OUTQ_FAILED;
+				failed++;
+				log_info("%s: to=<%s> status=expired after "
+				    "%lld s (%s)", m->id, rc->addr,
+				    now - created, rc->reply ? rc->reply : "");
+			}
+			break;
+		}
+		s = store_stmt(r->st, "UPDATE outq SET state = ?3, "
+		    "attempts = attempts + 1, reply = ?4, next_try = CASE "
+		    "WHEN ?3 = 2 THEN ?5 + min(?6, ?7 << min(attempts, 20)) "
+		    "ELSE next_try END WHERE msg = ?1 AND rcpt = ?2");
+		if (s == NULL)
+			goto fail;
+		sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, rc->addr, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, state);
+		sqlite3_bind_text(s, 4, rc->reply ? rc->reply : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, now);
+		sqlite3_bind_int(s, 6, r->cf->queue.retry_max);
+		sqlite3_bind_int(s, 7, r->cf->queue.retry_first);
+		if (store_step_done(r->st, s) != 0)
+			goto fail;
+	}
+	s = store_stmt(r->st, "UPDATE outmsg SET sent = sent + ?2, "
+	    "failed = failed + ?3 WHERE id = ?1");
+	if (s == NULL)
+		goto fail;
+	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, sent);
+	sqlite3_bind_int64(s, 3, failed);
+	if (store_step_done(r->st, s) != 0 || store_commit(r->st) != 0)
+		goto fail;
+	return;
+fail:
+	store_rollback(r->st);
+	log_warnx("%s: results of %zu recipients not recorded; they will be "
+	    "tried again", m->id, t->nrcpts);
+}
+
+/*
+ * When no recipient of id is left to try, the message is finished: its
+ * rows go (the counts stay in outmsg) and so does its file.
+ */
+static int
+outq_finish(struct store *st, const struct config *cf, const char *id)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM outq WHERE msg = ?1 "
+	    "AND state IN (0, 2) LIMIT 1");
+	char *path;
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return rc == SQLITE_ROW ? 0 : -1;
+	if (store_begin(st) != 0)
+		return -1;
+	s = store_stmt(st, "UPDATE outmsg SET done = 1 WHERE id = ?1");
+	if (s == NULL)
+		goto fail;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (store_step_done(st, s) != 0)
+		goto fail;
+	s = store_stmt(st, "DELETE FROM outq WHERE msg = ?1");
+	if (s == NULL)
+		goto fail;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if (store_step_done(st, s) != 0 || store_commit(st) != 0)
+		goto fail;
+	path = spool_path(cf->state_dir, "out", id);
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_warn("%s: unlink %s", id, path);
+	free(path);
+	log_info("%s: removed", id);
+	return 1;
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+static void
+round_free(struct round *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntxns; i++) {
+		deliver_txn_clear(&r->txns[i]);
+		for (size_t j = 0; j < r->txns[i].nrcpts; j++)
+			free((char *)r->txns[i].rcpts[j].addr);
+		free(r->txns[i].rcpts);
+	}
+	free(r->txns);
+	for (i = 0; i < r->nmsgs; i++) {
+		free(r->msgs[i].id);
+		free(r->msgs[i].sender);
+		free(r->msgs[i].data);
+	}
+	free(r->msgs);
+}
+
+/*
+ * One delivery round: one SMTP session with as many due transactions as
+ * it may carry.  Returns the number of transactions tried (0: nothing was
+ * due), or -1 on error.
+ */
+int
+outq_round(struct store *st, const struct config *cf)
+{
+	struct round r = { st, cf, NULL, 0, NULL, 0 };
+	size_t max = (size_t)cf->relay.max_transactions, cap = 0, i;
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	r.txns = xcalloc(max, sizeof(*r.txns));
+	/* Unfinished messages, oldest first; the ids of each round's. */
+	if (sqlite3_prepare_v2(st->db, "SELECT id, sender FROM outmsg "
+	    "WHERE done = 0 ORDER BY created, id", -1, &s, NULL) != SQLITE_OK) {
+		store_log_error(st, "outq_round");
+		free(r.txns);
+		return -1;
+	}
+	while (r.ntxns < max && sqlite3_step(s) == SQLITE_ROW) {
+		struct round_msg *m;
+		size_t before = r.ntxns;
+
+		if (r.nmsgs == cap) {
+			cap = cap ? cap * 2 : 8;
+			r.msgs = xrealloc(r.msgs, cap * sizeof(*r.msgs));
+		}
+		m = &r.msgs[r.nmsgs++];
+		memset(m, 0, sizeof(*m));
+		m->id = xstrdup((const char *)sqlite3_column_text(s, 0));
+		m->sender = xstrdup((const char *)sqlite3_column_text(s, 1));
+		if ((rc = outq_fill(&r, m, &max)) < 0)
+			break;
+		if (r.ntxns == before) {
+			/* Nothing due now; maybe nothing left at all. */
+			continue;
+		}
+		if (outq_load(cf, m->id, &m->data, &m->len) != 0) {
+			/*
+			 * The file is gone or unreadable: retrying cannot
+			 * help.  Leave the rows deferred for the
+			 * administrator to see in mlserverctl queue.
+			 */
+			for (i = before; i < r.ntxns; i++) {
+				for (size_t j = 0; j < r.txns[i].nrcpts; j++)
+					r.txns[i].rcpts[j].state =
+					    DELIVER_DEFERRED;
+				outq_txn_done(&r.txns[i], &r);
+			}
+			for (i = before; i < r.ntxns; i++) {
+				for (size_t j = 0; j < r.txns[i].nrcpts; j++)
+					free((char *)r.txns[i].rcpts[j].addr);
+				free(r.txns[i].rcpts);
+				memset(&r.txns[i], 0, sizeof(r.txns[i]));
+			}
+			r.ntxns = before;
+			continue;
+		}
+		for (i = before; i < r.ntxns; i++) {
+			r.txns[i].data = m->data;
+			r.txns[i].len = m->len;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc >= 0 && r.ntxns > 0)
+		deliver_session(&cf->relay, r.txns, r.ntxns, outq_txn_done,
+		    &r);
+	rc = rc < 0 ? -1 : (int)r.ntxns;
+	for (i = 0; i < r.nmsgs; i++)
+		if (outq_finish(st, cf, r.msgs[i].id) < 0)
+			rc = -1;
+	round_free(&r);
+	return rc;
+}
+
+/* When the next recipient is due (0: none is waiting). */
+time_t
+outq_next_due(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, "SELECT min(next_try) FROM outq "
+	    "WHERE state IN (0, 2)");
+	time_t t = 0;
+
+	if (s == NULL)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_type(s, 0) != SQLITE_NULL)
+		t = (time_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return t;
+}
+
+/* Make every deferred recipient due now (mlserverctl flush). */
+int
+outq_flush(struct store *st)
+{
+	sqlite3_stmt *s = store_stmt(st, "UPDATE outq SET next_try = 0 "
+	    "WHERE state = 2");
+
+	if (s == NULL || store_step_done(st, s) != 0)
+		return -1;
+	return (int)sqlite3_changes(st->db);
+}
+
+/* Call fn for each unfinished message with its counts, oldest first. */
+int
+outq_foreach(struct store *st, outq_fn *fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT o.id, o.list, o.kind, "
+	    "o.created, o.total, o.sent, o.failed, "
+	    "(SELECT count(*) FROM outq q WHERE q.msg = o.id AND q.state = 2), "
+	    "(SELECT count(*) FROM outq q WHERE q.msg = o.id AND q.state = 0) "
+	    "FROM outmsg o WHERE o.done = 0 ORDER BY o.created, o.id", -1, &s,
+	    NULL) != SQLITE_OK) {
+		store_log_error(st, "outq_foreach");
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct outq_summary q;
+
+		q.id = (const char *)sqlite3_column_text(s, 0);
+		q.list = (const char *)sqlite3_column_text(s, 1);
+		q.kind = (const char *)sqlite3_column_text(s, 2);
+		q.created = sqlite3_column_int64(s, 3);
+		q.total = sqlite3_column_int64(s, 4);
+		q.sent = sqlite3_column_int64(s, 5);
+		q.failed = sqlite3_column_int64(s, 6);
+		q.deferred = sqlite3_column_int64(s, 7);
+		q.pending = sqlite3_column_int64(s, 8);
+		if ((ret = fn(&q, arg)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = -1;
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/*
+ * A file in out/ is written and fsynced before the transaction that
+ * queues it commits.  A crash between the two leaves a file nobody will
+ * send: remove such files at start-up.
+ */
+int
+outq_cleanup_orphans(struct store *st, const struct config *cf)
+{
+	char *dir = spool_path(cf->state_dir, "out", NULL);
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("opendir %s", dir);
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		sqlite3_stmt *s;
+		int rc;
+
+		if (!spool_valid_id(de->d_name))
+			continue;
+		if ((s = store_stmt(st, "SELECT done FROM outmsg "
+		    "WHERE id = ?1")) == NULL)
+			break;
+		sqlite3_bind_text(s, 1, de->d_name, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE || (rc == SQLITE_ROW &&
+		    sqlite3_column_int(s, 0) == 1)) {
+			char *p = spool_path(cf->state_dir, "out", de->d_name);
+
+			if (unlink(p) == 0) {
+				log_info("%s: removed unqueued file %s",
+				    de->d_name, p);
+				n++;
+			}
+			free(p);
+		}
+		sqlite3_reset(s);
+	}
+	closedir(d);
+	free(dir);
+	return n;
+}
