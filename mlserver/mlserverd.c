@@ -135,6 +135,9 @@ processor_main(void *arg)
 			token_expire(st);
 			store_exec(st, "DELETE FROM replies WHERE ts < "
 			    "strftime('%s', 'now') - 86400");
+			/* A week is far longer than any unlink can lag. */
+			store_exec(st, "DELETE FROM processed WHERE done = 1 "
+			    "AND updated < strftime('%s', 'now') - 604800");
 			last_expiry = time(NULL);
 		}
 		config_release(cf);

@@ -75,6 +75,16 @@ post_may_post(struct mail_ctx *ctx, const struct list *l,
 	    config_is_organizer(ctx->cf, l, ctx->who);
 	int member;
 
+	/*
+	 * A bounce or delivery report sent to the post address is never
+	 * a post, whatever the policy: a moderator looks at it.
+	 */
+	if (ctx->env->sender[0] == '\0' || ctx->msg->is_dsn) {
+		*reason = strcmp(l->language, "ja") == 0 ?
+		    "エラー通知などの自動送信メールです" :
+		    "an automatic message such as a bounce";
+		return 0;
+	}
 	switch (l->policy) {
 	case POLICY_OPEN:
 		return 1;

@@ -78,7 +78,7 @@ class Crash(unittest.TestCase):
         self.assertEqual(d.stop(), 0)
         msg = make_message("a@" + M, "meguro@" + LIST_DOMAIN, "停止中", "x\n")
         r = subprocess.run([harness.MLSERVER_RECEIVE, "-c", d.conf,
-            "meguro@" + LIST_DOMAIN], input=msg, capture_output=True)
+            "-f", "a@" + M, "meguro@" + LIST_DOMAIN], input=msg, capture_output=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         # A half-written file, as a crash mid-LMTP-DATA leaves it.
         stale = os.path.join(d.dir, "spool", "tmp", "half-written")

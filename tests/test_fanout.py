@@ -134,6 +134,16 @@ class Fanout(unittest.TestCase):
             "held", qid)))
         self.assertNotIn("a@" + M, self.sink.rcpt_counts())
 
+    def test_bounce_to_post_address_is_held(self):
+        self.add("meguro", "a@" + M)
+        msg = make_message("MAILER-DAEMON@" + M, "meguro@" + LIST_DOMAIN,
+            "Undelivered Mail Returned to Sender", "This is a bounce.\n")
+        r = self.d.lmtp_send(["meguro@" + LIST_DOMAIN], msg, sender="")
+        self.assertEqual(r["meguro@" + LIST_DOMAIN][0], 250)
+        wait_until(lambda: "Undelivered" in self.d.ctl("held").stdout, 10,
+            what="held bounce")
+        self.assertEqual(self.sink.rcpt_total(), 0)
+
     def test_loop_is_not_resent(self):
         self.add("meguro", "a@" + M)
         self.post("meguro@" + LIST_DOMAIN, "a@" + M, "loop",
@@ -164,7 +174,7 @@ class Fanout(unittest.TestCase):
         self.add("meguro", "a@" + M)
         msg = make_message("a@" + M, "meguro@" + LIST_DOMAIN, "パイプ", "x\n")
         r = subprocess.run([harness.MLSERVER_RECEIVE, "-c", self.d.conf,
-            "meguro@" + LIST_DOMAIN], input=msg.replace(b"\r\n", b"\n"),
+            "-f", "a@" + M, "meguro@" + LIST_DOMAIN], input=msg.replace(b"\r\n", b"\n"),
             capture_output=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.wait_rcpts(1)
