@@ -24,34 +24,24 @@
 #include "token.h"
 #include "xmalloc.h"
 
-struct session {
-	struct mail_ctx		*ctx;
-	const struct list	*list;
-	struct reply_vars	 rv;
-	struct buf		 results;
-	char			 token[TOKEN_LEN + 1];	/* last one issued */
-	char			 confirm[ADDR_MAX + 1];	/* its address */
-	char			 days[16];
-	int			 ntokens;
-};
-
-static int	request_run(struct session *, const struct command *);
-static int	request_result(struct session *, const char *tmpl,
+static int	request_run(struct request *, const struct command *);
+static void	request_token_issued(struct request *);
+static int	request_subscribe(struct request *, const struct command *);
+static int	request_unsubscribe(struct request *,
 		    const struct command *);
-static void	request_token_issued(struct session *);
-static int	request_subscribe(struct session *, const struct command *);
-static int	request_unsubscribe(struct session *,
-		    const struct command *);
-static int	request_confirm(struct session *, const struct command *,
+static int	request_confirm(struct request *, const struct command *,
 		    const char *);
-static int	request_set(struct session *, const struct command *);
-static int	request_who(struct session *, const struct command *);
+static int	request_set(struct request *, const struct command *);
+static int	request_who(struct request *, const struct command *);
 static int	request_who_line(const struct member *, void *);
-static int	request_reply(struct session *, int);
+static int	request_reply(struct request *, int);
 
-/* Append one result: the command line, quoted, then the template. */
-static int
-request_result(struct session *s, const char *tmpl, const struct command *c)
+/*
+ * Append one result to the reply: the command line, quoted, then the
+ * template (with the request's variables).
+ */
+int
+request_result(struct request *s, const char *tmpl, const struct command *c)
 {
 	struct buf out = BUF_INIT;
 	int rc;
@@ -71,7 +61,7 @@ request_result(struct session *s, const char *tmpl, const struct command *c)
 
 /* The variables a confirmation request shows. */
 static void
-request_token_issued(struct session *s)
+request_token_issued(struct request *s)
 {
 	const struct config *cf = s->ctx->cf;
 
@@ -84,7 +74,7 @@ request_token_issued(struct session *s)
 }
 
 static int
-request_subscribe(struct session *s, const struct command *c)
+request_subscribe(struct request *s, const struct command *c)
 {
 	struct mail_ctx *ctx = s->ctx;
 	const char *name = *c->args ? c->args :
@@ -105,7 +95,7 @@ request_subscribe(struct session *s, const struct command *c)
 }
 
 static int
-request_unsubscribe(struct session *s, const struct command *c)
+request_unsubscribe(struct request *s, const struct command *c)
 {
 	struct mail_ctx *ctx = s->ctx;
 	int rc;
@@ -126,7 +116,7 @@ request_unsubscribe(struct session *s, const struct command *c)
  * (From, or the envelope sender when From is someone else).
  */
 static int
-request_confirm(struct session *s, const struct command *c,
+request_confirm(struct request *s, const struct command *c,
     const char *token)
 {
 	struct mail_ctx *ctx = s->ctx;
@@ -169,7 +159,7 @@ request_confirm(struct session *s, const struct command *c,
 }
 
 static int
-request_set(struct session *s, const struct command *c)
+request_set(struct request *s, const struct command *c)
 {
 	static const struct {
 		const char	*word;
@@ -214,7 +204,7 @@ request_who_line(const struct member *m, void *arg)
 }
 
 static int
-request_who(struct session *s, const struct command *c)
+request_who(struct request *s, const struct command *c)
 {
 	struct buf lines = BUF_INIT;
 	char count[32];
@@ -238,7 +228,7 @@ request_who(struct session *s, const struct command *c)
 }
 
 static int
-request_run(struct session *s, const struct command *c)
+request_run(struct request *s, const struct command *c)
 {
 	switch (c->verb) {
 	case CMD_SUBSCRIBE:
@@ -265,7 +255,7 @@ request_run(struct session *s, const struct command *c)
  * confirmation, replying to it confirms: Reply-To is the token address.
  */
 static int
-request_reply(struct session *s, int ncommands)
+request_reply(struct request *s, int ncommands)
 {
 	struct mail_ctx *ctx = s->ctx;
 
@@ -284,7 +274,7 @@ request_reply(struct session *s, int ncommands)
 int
 request_handle(struct mail_ctx *ctx, const struct route *r)
 {
-	struct session s;
+	struct request s;
 	struct command_list cl = { NULL, 0 };
 	struct command one = { CMD_HELP, NULL, NULL, NULL };
 	int rc = 0;

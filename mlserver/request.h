@@ -10,9 +10,34 @@
 #ifndef MLS_REQUEST_H
 #define MLS_REQUEST_H
 
+#include "addr.h"
+#include "buf.h"
+#include "reply.h"
+#include "token.h"
+
+struct command;
+struct list;
 struct mail_ctx;
 struct route;
 
+/*
+ * One command mail being answered.  Modules that serve commands of their
+ * own (events, proposals, the archive) are called from request_run()
+ * with it, and add their results with request_result().
+ */
+struct request {
+	struct mail_ctx		*ctx;
+	const struct list	*list;
+	struct reply_vars	 rv;		/* template variables */
+	struct buf		 results;	/* the reply's body so far */
+	char			 token[TOKEN_LEN + 1];	/* last one issued */
+	char			 confirm[ADDR_MAX + 1];	/* its address */
+	char			 days[16];
+	int			 ntokens;
+};
+
 int	request_handle(struct mail_ctx *, const struct route *);
+int	request_result(struct request *, const char *tmpl,
+	    const struct command *);
 
 #endif

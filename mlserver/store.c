@@ -1,10 +1,12 @@
 /*
  * store - the SQLite database; see store.h.
  *
- * The schema's version is SQLite's user_version.  Each entry of
- * migrations[] takes the database from version i to i + 1 and runs in the
- * same transaction as the version bump, so a crash mid-migration leaves
- * the old version intact.  WAL mode lets the daemon's threads and
+ * The schema is versioned per module: each module with tables of its own
+ * (the core here; events, proposals, ... in their files) has a struct
+ * store_schema whose steps[i] takes its tables from version i to i + 1,
+ * and a row in schema_versions.  A step runs in the same transaction as
+ * its version bump, so a crash mid-migration leaves the old version
+ * intact, and modules written apart never compete for version numbers.  WAL mode lets the daemon's threads and
  * mlserverctl read while one writes; busy_timeout makes a writer wait for
  * another rather than fail.
  */
@@ -25,8 +27,10 @@ struct store_stmt {
 };
 
 static int	store_migrate(struct store *);
+static int	store_migrate_one(struct store *, const struct store_schema *);
+static int	store_version(struct store *, const char *, int *);
 
-static const char *const migrations[] = {
+static const char *const core_steps[] = {
 	/* 0 -> 1: the first schema. */
 	"CREATE TABLE lists ("
 	"  name TEXT PRIMARY KEY,"
@@ -90,6 +94,16 @@ static const char *const migrations[] = {
 	"  value INTEGER NOT NULL DEFAULT 0);",
 };
 
+static const struct store_schema core_schema = {
+	"core", core_steps, sizeof(core_steps) / sizeof(core_steps[0])
+};
+
+/* Every module's tables, in the order they are created. */
+static const struct store_schema *const schemas[] = {
+	&core_schema,
+	NULL
+};
+
 void
 store_log_error(struct store *st, const char *what)
 {
@@ -150,57 +164,80 @@ store_close(struct store *st)
 	free(st);
 }
 
+/* The version of module's tables (0: none yet); 0 or -1. */
+static int
+store_version(struct store *st, const char *module, int *version)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*version = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT version FROM schema_versions "
+	    "WHERE module = ?1", -1, &s, NULL) != SQLITE_OK) {
+		store_log_error(st, "schema_versions");
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, module, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 /*
- * Bring the schema up to STORE_VERSION.  A database newer than this
+ * Bring one module's tables up to date.  A database newer than this
  * program is refused rather than guessed at.
  */
 static int
-store_migrate(struct store *st)
+store_migrate_one(struct store *st, const struct store_schema *sc)
 {
 	sqlite3_stmt *s;
 	int version;
-	char pragma[64];
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-	    NULL) != SQLITE_OK) {
-		store_log_error(st, "user_version");
+	/* IMMEDIATE: two processes starting at once migrate in turn. */
+	if (store_exec(st, "BEGIN IMMEDIATE") != 0)
 		return -1;
+	if (store_version(st, sc->module, &version) != 0)
+		goto fail;
+	if (version > sc->nsteps) {
+		log_warnx("database: the %s tables are at version %d, newer "
+		    "than this program's %d", sc->module, version, sc->nsteps);
+		goto fail;
 	}
-	version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
-	sqlite3_finalize(s);
-	if (version > STORE_VERSION) {
-		log_warnx("database schema version %d is newer than this "
-		    "program's %d", version, STORE_VERSION);
-		return -1;
-	}
-	while (version < STORE_VERSION) {
-		if (store_exec(st, "BEGIN IMMEDIATE") != 0)
-			return -1;
-		/* Another process may have migrated while we waited. */
-		if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-		    NULL) != SQLITE_OK) {
-			store_rollback(st);
-			return -1;
-		}
-		version = sqlite3_step(s) == SQLITE_ROW ?
-		    sqlite3_column_int(s, 0) : 0;
+	if (version == sc->nsteps)
+		return store_exec(st, "COMMIT");
+	for (; version < sc->nsteps; version++)
+		if (store_exec(st, sc->steps[version]) != 0)
+			goto fail;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO schema_versions (module, "
+	    "version) VALUES (?1, ?2) ON CONFLICT (module) DO UPDATE SET "
+	    "version = ?2", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(s, 1, sc->module, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, version);
+	if (sqlite3_step(s) != SQLITE_DONE) {
 		sqlite3_finalize(s);
-		if (version >= STORE_VERSION) {
-			store_exec(st, "COMMIT");
-			break;
-		}
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d",
-		    version + 1);
-		if (store_exec(st, migrations[version]) != 0 ||
-		    store_exec(st, pragma) != 0 ||
-		    store_exec(st, "COMMIT") != 0) {
-			store_exec(st, "ROLLBACK");
-			return -1;
-		}
-		log_info("database migrated to schema version %d",
-		    version + 1);
-		version++;
+		goto fail;
 	}
+	sqlite3_finalize(s);
+	if (store_exec(st, "COMMIT") != 0)
+		goto fail;
+	log_info("database: %s tables at version %d", sc->module, version);
+	return 0;
+fail:
+	store_exec(st, "ROLLBACK");
+	return -1;
+}
+
+static int
+store_migrate(struct store *st)
+{
+	if (store_exec(st, "CREATE TABLE IF NOT EXISTS schema_versions ("
+	    "module TEXT PRIMARY KEY, version INTEGER NOT NULL)") != 0)
+		return -1;
+	for (size_t i = 0; schemas[i]; i++)
+		if (store_migrate_one(st, schemas[i]) != 0)
+			return -1;
 	return 0;
 }
 

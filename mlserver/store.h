@@ -20,7 +20,12 @@ struct store {
 	int		 depth;		/* nesting of store_begin */
 };
 
-#define STORE_VERSION	1
+/* A module's tables: steps[i] migrates them from version i to i + 1. */
+struct store_schema {
+	const char		*module;
+	const char *const	*steps;
+	int			 nsteps;
+};
 
 int		 store_open(const char *path, struct store **);
 int		 store_open_config(const struct config *, struct store **);

@@ -157,6 +157,22 @@ START_TEST(fanout_dedups)
 }
 END_TEST
 
+/* Reopening migrates nothing; tables newer than the program are refused. */
+START_TEST(schema_versions)
+{
+	struct store *again;
+	char *path = config_state_path(cf, "state.db");
+
+	ck_assert_int_eq(store_open(path, &again), 0);
+	store_close(again);
+	ck_assert_int_eq(store_exec(st, "UPDATE schema_versions SET version "
+	    "= 99 WHERE module = 'core'"), 0);
+	ck_assert_int_ne(store_open(path, &again), 0);
+	ck_assert_ptr_null(again);
+	free(path);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -170,6 +186,7 @@ main(void)
 	tcase_add_test(tc, region_reaches_its_chapters_once);
 	tcase_add_test(tc, nomail_on_wider_list);
 	tcase_add_test(tc, fanout_dedups);
+	tcase_add_test(tc, schema_versions);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
