@@ -3,7 +3,7 @@
 # Safe to run repeatedly; does nothing for packages already present.
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config
-libetpan-dev libesmtp-dev libsqlite3-dev libconfig-dev libssl-dev check
+libetpan-dev libesmtp-dev libsqlite3-dev libconfig-dev libssl-dev libical-dev check
 postfix swaks sqlite3 python3 ca-certificates"
 missing=""
 for p in $PKGS; do
