@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "compose.h"
 #include "config.h"
 #include "encword.h"
@@ -18,7 +19,6 @@
 #include "template.h"
 #include "xmalloc.h"
 
-static void	compose_base64(struct buf *, const char *, size_t);
 static void	compose_crlf(struct buf *, const char *, size_t);
 static int	compose_write_all(int, const char *, size_t);
 
@@ -155,34 +155,6 @@ compose_template(struct compose *c, const struct config *cf,
 	return 0;
 }
 
-static void
-compose_base64(struct buf *out, const char *s, size_t n)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i, col = 0;
-
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		buf_addc(out, tab[(v >> 18) & 63]);
-		buf_addc(out, tab[(v >> 12) & 63]);
-		buf_addc(out, i + 1 < n ? tab[(v >> 6) & 63] : '=');
-		buf_addc(out, i + 2 < n ? tab[v & 63] : '=');
-		if ((col += 4) >= 76) {
-			buf_addc(out, '\n');
-			col = 0;
-		}
-	}
-	if (col)
-		buf_addc(out, '\n');
-}
-
 /* Copy with every line ending made CRLF (bare LF and CRLF alike). */
 static void
 compose_crlf(struct buf *out, const char *s, size_t n)
@@ -286,16 +258,16 @@ compose_queue(struct compose *c, struct store *st, const struct config *cf,
 	if (c->attach == NULL) {
 		buf_adds(&m, "Content-Type: text/plain; charset=UTF-8\n"
 		    "Content-Transfer-Encoding: base64\n\n");
-		compose_base64(&m, c->text.data ? c->text.data : "",
-		    c->text.len);
+		base64_encode(&m, c->text.data ? c->text.data : "",
+		    c->text.len, 76);
 	} else {
 		buf_printf(&m, "Content-Type: multipart/mixed; "
 		    "boundary=\"=_mls_%s\"\n\n", c->id);
 		buf_printf(&m, "--=_mls_%s\nContent-Type: text/plain; "
 		    "charset=UTF-8\nContent-Transfer-Encoding: base64\n\n",
 		    c->id);
-		compose_base64(&m, c->text.data ? c->text.data : "",
-		    c->text.len);
+		base64_encode(&m, c->text.data ? c->text.data : "",
+		    c->text.len, 76);
 		buf_printf(&m, "\n--=_mls_%s\nContent-Type: message/rfc822\n"
 		    "Content-Disposition: inline\n\n", c->id);
 		buf_add(&m, c->attach, c->attach_len);

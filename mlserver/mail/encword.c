@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "charset.h"
 #include "encword.h"
@@ -72,7 +73,6 @@ static void	encword_emit_run(struct encword_line *, const char *, size_t,
 		    const char *, size_t);
 static size_t	encword_room(size_t);
 static size_t	encword_take(const char *, size_t, size_t);
-static void	encword_b64(struct buf *, const unsigned char *, size_t);
 static int	encword_is_atoms(const char *);
 static int	encword_parse(const char *, size_t, size_t,
 		    struct encword_word *);
@@ -196,7 +196,7 @@ encword_emit_run(struct encword_line *l, const char *sp, size_t splen,
 		else
 			buf_addc(l->out, ' ');
 		buf_adds(l->out, ENCWORD_PREFIX);
-		encword_b64(l->out, (const unsigned char *)s, take);
+		base64_encode(l->out, s, take, 0);
 		buf_add(l->out, "?=", 2);
 		l->col += seplen + ENCWORD_OVERHEAD + (take + 2) / 3 * 4;
 		l->text = 1;
@@ -228,32 +228,6 @@ encword_take(const char *s, size_t len, size_t max)
 	if (len <= max)
 		return len;
 	return text_utf8_prefix(s, max);
-}
-
-static void
-encword_b64(struct buf *out, const unsigned char *p, size_t n)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
-	uint32_t v;
-
-	for (; n >= 3; p += 3, n -= 3) {
-		v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-		q[0] = b64[v >> 18];
-		q[1] = b64[(v >> 12) & 63];
-		q[2] = b64[(v >> 6) & 63];
-		q[3] = b64[v & 63];
-		buf_add(out, q, 4);
-	}
-	if (n == 0)
-		return;
-	v = (uint32_t)p[0] << 16 | (n == 2 ? (uint32_t)p[1] << 8 : 0);
-	q[0] = b64[v >> 18];
-	q[1] = b64[(v >> 12) & 63];
-	q[2] = n == 2 ? b64[(v >> 6) & 63] : '=';
-	q[3] = '=';
-	buf_add(out, q, 4);
 }
 
 /*
@@ -366,7 +340,7 @@ encword_phrase(struct buf *out, const char *utf8)
 		if (p != utf8)
 			buf_addc(out, ' ');
 		buf_adds(out, ENCWORD_PREFIX);
-		encword_b64(out, (const unsigned char *)p, take);
+		base64_encode(out, p, take, 0);
 		buf_add(out, "?=", 2);
 	}
 }
