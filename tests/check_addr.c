@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "testutil.h"
 
 START_TEST(canon_lowercases_domain_only)
 {
@@ -72,17 +73,11 @@ main(void)
 {
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("addr");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, canon_lowercases_domain_only);
 	tcase_add_test(tc, canon_rejects_bad_addresses);
 	tcase_add_test(tc, canon_respects_length_limits);
 	tcase_add_test(tc, same_mailbox);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

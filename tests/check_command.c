@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "testutil.h"
 
 static struct command_list cl;
 
@@ -135,8 +136,6 @@ main(void)
 {
 	Suite *s = suite_create("command");
 	TCase *tc = tcase_create("command");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, subject_and_body);
@@ -150,9 +149,5 @@ main(void)
 	tcase_add_test(tc, rsvp_words);
 	tcase_add_test(tc, words_must_end);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

@@ -178,8 +178,6 @@ main(void)
 {
 	Suite *s = suite_create("scope");
 	TCase *tc = tcase_create("scope");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, chapter_list_reaches_its_members);
@@ -188,9 +186,5 @@ main(void)
 	tcase_add_test(tc, fanout_dedups);
 	tcase_add_test(tc, schema_versions);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

@@ -5,6 +5,7 @@
 #ifndef MLS_TESTUTIL_H
 #define MLS_TESTUTIL_H
 
+#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,19 @@ tu_rmdir(const char *dir)
 			fprintf(stderr, "cannot remove %s\n", dir);
 		free(cmd);
 	}
+}
+
+/* Run a suite; the exit status for main(). */
+static inline int
+tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #define TU_NETWORK							\
