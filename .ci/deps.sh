@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config
 libetpan-dev libesmtp-dev libsqlite3-dev libconfig-dev libssl-dev libical-dev check
-postfix swaks sqlite3 python3 ca-certificates"
+postfix swaks sqlite3 python3 ca-certificates valgrind"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

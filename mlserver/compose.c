@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "charset.h"
 #include "compose.h"
 #include "config.h"
 #include "encword.h"
+#include "encword_cs.h"
 #include "log.h"
 #include "outq.h"
 #include "store.h"
@@ -21,6 +23,47 @@
 
 static void	compose_crlf(struct buf *, const char *, size_t);
 static int	compose_write_all(int, const char *, size_t);
+static const char *compose_charset(const struct config *, const char *);
+static void	compose_text_part(struct buf *, const struct buf *,
+		    const char *);
+
+/*
+ * The charset of a list's own mail: its "charset" setting (for phones
+ * that read ISO-2022-JP only), else NULL for UTF-8.
+ */
+static const char *
+compose_charset(const struct config *cf, const char *list)
+{
+	const struct list *l = list && *list ? config_list(cf, list) : NULL;
+
+	return l ? l->charset : NULL;
+}
+
+/*
+ * The text part's header and body: UTF-8 in base64, or the list's
+ * charset in 7bit when it carries the text exactly (else UTF-8 still:
+ * a reader gets every character either way).
+ */
+static void
+compose_text_part(struct buf *m, const struct buf *text, const char *cs)
+{
+	const char *t = text->data ? text->data : "";
+	struct buf enc = BUF_INIT;
+
+	if (!encword_cs_is_utf8(cs) && encword_cs_exact(cs, t) &&
+	    charset_from_utf8(cs, t, text->len, &enc) == 0) {
+		buf_printf(m, "Content-Type: text/plain; charset=%s\n"
+		    "Content-Transfer-Encoding: 7bit\n\n", cs);
+		buf_add(m, enc.data, enc.len);
+		if (enc.len && enc.data[enc.len - 1] != '\n')
+			buf_addc(m, '\n');
+	} else {
+		buf_adds(m, "Content-Type: text/plain; charset=UTF-8\n"
+		    "Content-Transfer-Encoding: base64\n\n");
+		base64_encode(m, t, text->len, 76);
+	}
+	buf_free(&enc);
+}
 
 void
 compose_init(struct compose *c)
@@ -250,24 +293,20 @@ compose_queue(struct compose *c, struct store *st, const struct config *cf,
     char *const *rcpts, size_t nrcpts)
 {
 	struct buf m = BUF_INIT;
+	const char *cs;
 	size_t i;
 	int rc = -1;
 
-	buf_add(&m, c->hdr.data, c->hdr.len);
+	cs = compose_charset(cf, list);
+	encword_cs_recode(&m, c->hdr.data ? c->hdr.data : "", c->hdr.len, cs);
 	buf_adds(&m, "MIME-Version: 1.0\n");
 	if (c->attach == NULL) {
-		buf_adds(&m, "Content-Type: text/plain; charset=UTF-8\n"
-		    "Content-Transfer-Encoding: base64\n\n");
-		base64_encode(&m, c->text.data ? c->text.data : "",
-		    c->text.len, 76);
+		compose_text_part(&m, &c->text, cs);
 	} else {
 		buf_printf(&m, "Content-Type: multipart/mixed; "
 		    "boundary=\"=_mls_%s\"\n\n", c->id);
-		buf_printf(&m, "--=_mls_%s\nContent-Type: text/plain; "
-		    "charset=UTF-8\nContent-Transfer-Encoding: base64\n\n",
-		    c->id);
-		base64_encode(&m, c->text.data ? c->text.data : "",
-		    c->text.len, 76);
+		buf_printf(&m, "--=_mls_%s\n", c->id);
+		compose_text_part(&m, &c->text, cs);
 		buf_printf(&m, "\n--=_mls_%s\nContent-Type: message/rfc822\n"
 		    "Content-Disposition: inline\n\n", c->id);
 		buf_add(&m, c->attach, c->attach_len);

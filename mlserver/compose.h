@@ -4,7 +4,11 @@
  *
  * A composed mail is UTF-8 text in base64 (safe through any relay and
  * read by every client, phones included), with RFC 2047 header fields,
- * our own Message-ID, and Auto-Submitted as the contract asks.  Every
+ * our own Message-ID, and Auto-Submitted as the contract asks.  A list
+ * with charset = "iso-2022-jp" gets its mail in ISO-2022-JP (7bit, and
+ * encoded words in that charset) wherever that carries the text exactly,
+ * for older phones; compose_queue() does that from the list's name, so
+ * callers need not know.  Every
  * outgoing message, composed here or rewritten by post, leaves through
  * compose_queue(): written durably to out/ with CRLF line ends, then
  * queued in the same database transaction as whatever caused it.

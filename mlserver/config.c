@@ -7,6 +7,7 @@
  * administrator can fix a file in one go.  A struct config is immutable
  * once loaded; the daemon swaps whole configs on SIGHUP.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <limits.h>
@@ -20,7 +21,11 @@
 #include "addr.h"
 #include "buf.h"
 #include "config.h"
+#include "event_handle.h"
+#include "filter.h"
+#include "ical.h"
 #include "log.h"
+#include "proposal_sched.h"
 #include "xmalloc.h"
 
 struct loader {
@@ -45,6 +50,14 @@ static void	 cfg_strings(struct loader *, const config_setting_t *,
 		    const char *, struct strv *);
 static void	 cfg_network(struct loader *, const config_setting_t *,
 		    struct config *);
+static void	 cfg_bounce(struct loader *, const config_setting_t *,
+		    struct config *);
+static void	 cfg_proposals(struct loader *, const config_setting_t *,
+		    struct config *);
+static void	 cfg_moderation(struct loader *, const config_setting_t *,
+		    struct config *);
+static void	 cfg_list_mail(struct loader *, const config_setting_t *,
+		    struct list *);
 static void	 cfg_chapter(struct loader *, const config_setting_t *,
 		    struct chapter *);
 static void	 cfg_lists(struct loader *, const config_setting_t *,
@@ -66,7 +79,9 @@ const char *const config_reserved_suffixes[] = {
 static const char *const top_keys[] = {
 	"domain", "state_dir", "listen", "language", "timezone", "relay",
 	"queue", "network", "lists", "mailboxes", "max_message_size",
-	"token_days", "reply_limit", "templates", NULL
+	"token_days", "reply_limit", "templates", "bounce",
+	"proposal_schedule", "proposal_reminder_days", "moderation", "dmarc",
+	"reminders", NULL
 };
 static const char *const relay_keys[] = {
 	"host", "port", "starttls", "max_recipients", "max_transactions",
@@ -74,6 +89,10 @@ static const char *const relay_keys[] = {
 };
 static const char *const queue_keys[] = {
 	"retry_first", "retry_max", "lifetime", NULL
+};
+static const char *const bounce_keys[] = {
+	"threshold", "stale_days", "warnings", "warning_days", "verp",
+	"verp_every", NULL
 };
 static const char *const network_keys[] = { "name", "regions", NULL };
 static const char *const region_keys[] = {
@@ -84,7 +103,14 @@ static const char *const chapter_keys[] = {
 };
 static const char *const list_keys[] = {
 	"name", "scope", "policy", "moderators", "subject_prefix",
-	"language", "forward_to", "archive", "description", NULL
+	"language", "forward_to", "archive", "description",
+	"footer", "charset", "from_munging", "filters", NULL
+};
+static const char *const moderation_keys[] = {
+	"expire", "notice_interval", NULL
+};
+static const char *const dmarc_keys[] = {
+	"resolver", "timeout", "cache", NULL
 };
 static const char *const archive_keys[] = { "dir", "url", "public", NULL };
 
@@ -232,6 +258,190 @@ cfg_addresses(struct loader *ld, const config_setting_t *group,
 		free(out->v[i]);
 		out->v[i] = xstrdup(canon);
 	}
+}
+
+/* bounce = { threshold; stale_days; warnings; warning_days; verp; ... } */
+static void
+cfg_bounce(struct loader *ld, const config_setting_t *root, struct config *cf)
+{
+	static const char *const modes[] = { "never", "always", "every" };
+	config_setting_t *b = config_setting_get_member(root, "bounce");
+	config_setting_t *t;
+	char *verp;
+	int i;
+
+	cf->bounce.threshold = 5.0;
+	cf->bounce.stale_days = 7;
+	cf->bounce.warnings = 3;
+	cf->bounce.warning_days = 7;
+	cf->bounce.verp = VERP_NEVER;
+	cf->bounce.verp_every = 10;
+	if (b == NULL)
+		return;
+	if (!config_setting_is_group(b)) {
+		cfg_error(ld, b, "\"bounce\" must be a group { ... }");
+		return;
+	}
+	cfg_check_keys(ld, b, bounce_keys);
+	if ((t = config_setting_get_member(b, "threshold")) != NULL) {
+		if (config_setting_type(t) == CONFIG_TYPE_FLOAT)
+			cf->bounce.threshold = config_setting_get_float(t);
+		else if (config_setting_type(t) == CONFIG_TYPE_INT)
+			cf->bounce.threshold = config_setting_get_int(t);
+		else
+			cfg_error(ld, t, "\"threshold\" must be a number");
+		if (cf->bounce.threshold <= 0)
+			cfg_error(ld, t, "\"threshold\" must be above 0");
+	}
+	cf->bounce.stale_days = cfg_int(ld, b, "stale_days", 7, 1, 365);
+	cf->bounce.warnings = cfg_int(ld, b, "warnings", 3, 0, 100);
+	cf->bounce.warning_days = cfg_int(ld, b, "warning_days", 7, 1, 365);
+	cf->bounce.verp_every = cfg_int(ld, b, "verp_every", 10, 1, 100000);
+	verp = cfg_string(ld, b, "verp", "never");
+	for (i = 0; i < 3; i++)
+		if (strcmp(verp, modes[i]) == 0)
+			break;
+	if (i < 3)
+		cf->bounce.verp = (enum verp_mode)i;
+	else
+		cfg_error(ld, config_setting_get_member(b, "verp"),
+		    "\"verp\" must be \"never\", \"always\" or \"every\"");
+	free(verp);
+}
+
+/*
+ * proposal_schedule = [ "MM-DD HH:MM" or "*-DD HH:MM", ... ] (default:
+ * each quarter's first day at 09:00; [ ] forwards only on demand), and
+ * proposal_reminder_days (default 90; a fraction of a day is allowed).
+ */
+static void
+cfg_proposals(struct loader *ld, const config_setting_t *root,
+    struct config *cf)
+{
+	config_setting_t *t = config_setting_get_member(root,
+	    "proposal_schedule");
+	struct proposal_sched_point p;
+	struct strv *sv = &cf->proposal_schedule;
+	double days = 90;
+	size_t i;
+
+	if (t == NULL) {
+		for (i = 0; proposal_sched_default[i]; i++)
+			;
+		sv->v = xcalloc(i + 1, sizeof(char *));
+		for (i = 0; proposal_sched_default[i]; i++)
+			sv->v[sv->n++] = xstrdup(proposal_sched_default[i]);
+	} else
+		cfg_strings(ld, root, "proposal_schedule", sv);
+	for (i = 0; t && i < sv->n; i++)
+		if (proposal_sched_parse(sv->v[i], &p) != 0)
+			cfg_error(ld, t, "\"proposal_schedule\": \"%s\" is not "
+			    "\"MM-DD HH:MM\" (or \"*-DD HH:MM\" for every "
+			    "month)", sv->v[i]);
+	if ((t = config_setting_get_member(root,
+	    "proposal_reminder_days")) != NULL) {
+		if (config_setting_type(t) == CONFIG_TYPE_FLOAT)
+			days = config_setting_get_float(t);
+		else if (config_setting_type(t) == CONFIG_TYPE_INT ||
+		    config_setting_type(t) == CONFIG_TYPE_INT64)
+			days = (double)config_setting_get_int64(t);
+		else
+			cfg_error(ld, t, "\"proposal_reminder_days\" must be a "
+			    "number");
+		if (days <= 0 || days > 3650) {
+			cfg_error(ld, t, "\"proposal_reminder_days\" must be "
+			    "above 0 and at most 3650");
+			days = 90;
+		}
+	}
+	cf->proposal_reminder = (long)(days * 86400);
+	if (cf->proposal_reminder < 1)
+		cf->proposal_reminder = 1;
+}
+
+/*
+ * moderation = { expire; notice_interval; } (seconds; moderate.h) and
+ * dmarc = { resolver = "IPv4[:PORT]"; timeout; cache; } (dmarc.h).
+ */
+static void
+cfg_moderation(struct loader *ld, const config_setting_t *root,
+    struct config *cf)
+{
+	config_setting_t *m = config_setting_get_member(root, "moderation");
+	config_setting_t *d = config_setting_get_member(root, "dmarc");
+	char host[64];
+	const char *r, *colon;
+	struct in_addr a;
+
+	cf->moderation.expire = 14 * 86400;
+	cf->moderation.notice_interval = 86400;
+	cf->dmarc.timeout = 2;
+	cf->dmarc.cache = 3600;
+	if (m != NULL && !config_setting_is_group(m))
+		cfg_error(ld, m, "\"moderation\" must be a group { ... }");
+	else if (m != NULL) {
+		cfg_check_keys(ld, m, moderation_keys);
+		cf->moderation.expire = cfg_int(ld, m, "expire", 14 * 86400,
+		    1, 365 * 86400);
+		cf->moderation.notice_interval = cfg_int(ld, m,
+		    "notice_interval", 86400, 0, 30 * 86400);
+	}
+	if (d != NULL && !config_setting_is_group(d)) {
+		cfg_error(ld, d, "\"dmarc\" must be a group { ... }");
+		return;
+	}
+	if (d == NULL)
+		return;
+	cfg_check_keys(ld, d, dmarc_keys);
+	cf->dmarc.timeout = cfg_int(ld, d, "timeout", 2, 1, 30);
+	cf->dmarc.cache = cfg_int(ld, d, "cache", 3600, 0, 604800);
+	if ((r = cf->dmarc.resolver = cfg_string(ld, d, "resolver",
+	    NULL)) == NULL)
+		return;
+	colon = strchr(r, ':');
+	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - r) :
+	    (int)strlen(r), r);
+	if (inet_pton(AF_INET, host, &a) != 1 || (colon &&
+	    (atoi(colon + 1) < 1 || atoi(colon + 1) > 65535)))
+		cfg_error(ld, config_setting_get_member(d, "resolver"),
+		    "\"resolver\" must be an IPv4 address with an optional "
+		    ":PORT, not \"%s\"", r);
+}
+
+/* A list's footer, charset, from_munging and filters. */
+static void
+cfg_list_mail(struct loader *ld, const config_setting_t *s, struct list *l)
+{
+	static const char *const munging[] = {
+		"never", "always", "when_needed"
+	};
+	char *v;
+	int i;
+
+	l->footer = cfg_string(ld, s, "footer", NULL);
+	l->charset = cfg_string(ld, s, "charset", NULL);
+	if (l->charset && strcasecmp(l->charset, "utf-8") == 0) {
+		free(l->charset);
+		l->charset = NULL;
+	} else if (l->charset && strcasecmp(l->charset, "iso-2022-jp") == 0) {
+		free(l->charset);
+		l->charset = xstrdup("ISO-2022-JP");
+	} else if (l->charset)
+		cfg_error(ld, config_setting_get_member(s, "charset"),
+		    "\"charset\" must be \"utf-8\" or \"iso-2022-jp\"");
+	v = cfg_string(ld, s, "from_munging", "never");
+	for (i = 0; i < 3; i++)
+		if (strcmp(v, munging[i]) == 0)
+			break;
+	if (i < 3)
+		l->from_munging = (enum from_munging)i;
+	else
+		cfg_error(ld, config_setting_get_member(s, "from_munging"),
+		    "\"from_munging\" must be \"never\", \"always\" or "
+		    "\"when_needed\"");
+	free(v);
+	ld->nerrors += filter_chain_conf(config_setting_get_member(s,
+	    "filters"), ld->path, ld->errors, &l->filters);
 }
 
 static void
@@ -456,6 +666,7 @@ cfg_list(struct loader *ld, const config_setting_t *s, struct config *cf,
 			l->description = d;
 		}
 	}
+	cfg_list_mail(ld, s, l);
 	arch = config_setting_get_member(s, "archive");
 	if (arch != NULL) {
 		if (!config_setting_is_group(arch)) {
@@ -582,6 +793,19 @@ config_load(const char *path, struct config **out, struct buf *errors)
 		cfg_error(&ld, config_setting_get_member(root, "language"),
 		    "language must be \"ja\" or \"en\"");
 	cf->timezone = cfg_string(&ld, root, "timezone", "Asia/Tokyo");
+	if (!ical_tz_known(cf->timezone))
+		cfg_error(&ld, config_setting_get_member(root, "timezone"),
+		    "unknown timezone \"%s\" (use a name such as "
+		    "\"Asia/Tokyo\")", cf->timezone);
+	{
+		const config_setting_t *bad;
+		const char *why;
+
+		if (event_conf_reminders(config_setting_get_member(root,
+		    "reminders"), &cf->reminders, &cf->nreminders, &bad,
+		    &why) != 0)
+			cfg_error(&ld, bad, "%s", why);
+	}
 	cf->max_message_size = cfg_int(&ld, root, "max_message_size",
 	    10 * 1024 * 1024, 1024, INT_MAX);
 	cf->token_ttl = cfg_int(&ld, root, "token_days", 7, 1, 365) * 86400;
@@ -612,6 +836,9 @@ config_load(const char *path, struct config **out, struct buf *errors)
 	cf->queue.lifetime = queue ?
 	    cfg_int(&ld, queue, "lifetime", 432000, 60, 8640000) : 432000;
 
+	cfg_bounce(&ld, root, cf);
+	cfg_moderation(&ld, root, cf);
+	cfg_proposals(&ld, root, cf);
 	cfg_network(&ld, root, cf);
 	cfg_lists(&ld, root, cf);
 	config_destroy(&lc);
@@ -662,6 +889,9 @@ config_free(struct config *cf)
 		free(l->subject_prefix);
 		free(l->language);
 		free(l->description);
+		free(l->footer);
+		free(l->charset);
+		filter_chain_free(l->filters);
 		if (l->archive) {
 			free(l->archive->dir);
 			free(l->archive->url);
@@ -671,6 +901,8 @@ config_free(struct config *cf)
 	free(cf->regions);
 	free(cf->lists);
 	strv_free(&cf->listen);
+	strv_free(&cf->proposal_schedule);
+	free(cf->reminders);
 	free(cf->path);
 	free(cf->domain);
 	free(cf->state_dir);
@@ -679,6 +911,7 @@ config_free(struct config *cf)
 	free(cf->relay.host);
 	free(cf->network_name);
 	free(cf->templates_dir);
+	free(cf->dmarc.resolver);
 	free(cf);
 }
 

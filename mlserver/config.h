@@ -52,6 +52,27 @@ struct archive_conf {
 	int	 public;
 };
 
+struct filter_chain;
+
+enum from_munging {
+	MUNGE_NEVER,
+	MUNGE_ALWAYS,
+	MUNGE_WHEN_NEEDED
+};
+
+/* moderation = { expire; notice_interval; } (moderate.h) */
+struct moderation_conf {
+	int	expire;			/* seconds a post stays held */
+	int	notice_interval;	/* seconds between "held" notices */
+};
+
+/* dmarc = { resolver; timeout; cache; } (dmarc.h) */
+struct dmarc_conf {
+	char	*resolver;	/* "IPv4[:PORT]", or NULL: the system's */
+	int	 timeout;	/* seconds per query */
+	int	 cache;		/* seconds an answer is kept */
+};
+
 struct list {
 	char			*name;
 	enum scope_kind		 scope;
@@ -64,6 +85,10 @@ struct list {
 	char			*language;		/* "ja" or "en" */
 	char			*description;	/* the scope's name, for List-Id */
 	struct archive_conf	*archive;	/* NULL when not archived */
+	char			*footer;	/* UTF-8, or NULL (footer.h) */
+	char			*charset;	/* of our own mail; NULL: UTF-8 */
+	enum from_munging	 from_munging;	/* see dmarc.h */
+	struct filter_chain	*filters;	/* NULL: none (filter.h) */
 	int			 line;
 };
 
@@ -81,6 +106,21 @@ struct queue_conf {
 	int	lifetime;
 };
 
+enum verp_mode {
+	VERP_NEVER,
+	VERP_ALWAYS,
+	VERP_EVERY	/* every verp_every-th post of a list */
+};
+
+struct bounce_conf {
+	double		 threshold;	/* score that disables delivery */
+	int		 stale_days;	/* a score older than this restarts */
+	int		 warnings;	/* notices before removal */
+	int		 warning_days;	/* between notices */
+	enum verp_mode	 verp;
+	int		 verp_every;
+};
+
 struct config {
 	char			*path;
 	char			*domain;
@@ -90,6 +130,9 @@ struct config {
 	char			*timezone;
 	struct relay_conf	 relay;
 	struct queue_conf	 queue;
+	struct bounce_conf	 bounce;
+	struct moderation_conf	 moderation;
+	struct dmarc_conf	 dmarc;
 	char			*network_name;
 	struct region		*regions;
 	size_t			 nregions;
@@ -99,6 +142,10 @@ struct config {
 	int			 token_ttl;		/* seconds */
 	int			 reply_limit;		/* replies/address/hour */
 	char			*templates_dir;	/* NULL: the built-in ones */
+	struct strv		 proposal_schedule;	/* "MM-DD HH:MM" */
+	long			 proposal_reminder;	/* seconds */
+	int			*reminders;	/* event reminder leads, s */
+	size_t			 nreminders;
 	int			 refs;
 };
 

@@ -34,9 +34,11 @@
  * or an IPv4 address (smtp_set_server() cuts "host:port" at the first
  * colon, so an IPv6 literal cannot be expressed; such a relay defers
  * everything with a reason saying so); connect() itself has no timeout
- * of ours (the kernel's SYN retries, about two minutes, apply); with
- * STARTTLS the relay's certificate is verified against the system CAs
- * and its name, so the relay should be named as in its certificate.
+ * of ours (the kernel's SYN retries, about two minutes, apply).  With
+ * relay->starttls, STARTTLS is required, TLS 1.2 is used (see
+ * deliver.c), and the relay's certificate must verify against the
+ * system's CAs (SSL_CERT_FILE applies) and match the relay's name as
+ * configured: name the relay as in its certificate.
  *
  * Thread safety: no static mutable state here; each call has its own
  * libESMTP session, so calls from several threads may run at once.  The

@@ -9,7 +9,9 @@
 #include "store.h"
 #include "xmalloc.h"
 
-static const char *const mode_names[] = { "normal", "digest", "nomail" };
+static const char *const mode_names[] = {
+	"normal", "digest", "nomail", "bouncing"
+};
 
 static void	member_from_row(sqlite3_stmt *, struct member *);
 
@@ -22,7 +24,7 @@ members_mode_name(enum member_mode m)
 int
 members_mode_parse(const char *s, enum member_mode *out)
 {
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
 		if (strcmp(s, mode_names[i]) == 0) {
 			*out = (enum member_mode)i;
 			return 0;

@@ -5,8 +5,8 @@
  * follows its scope: a chapter list reaches its members; a region list
  * its own members and those of its region's chapter lists; a network list
  * everyone.  Each address appears once in an audience.  A member whose
- * mode is nomail is not reached through that membership, and nomail on
- * the wider list itself opts the person out of it altogether.
+ * mode is nomail (or bouncing) is not reached through that membership,
+ * and nomail on the wider list itself opts the person out of it.
  */
 #ifndef MLS_MEMBERS_H
 #define MLS_MEMBERS_H
@@ -18,7 +18,8 @@ struct store;
 enum member_mode {
 	MEMBER_NORMAL,
 	MEMBER_DIGEST,
-	MEMBER_NOMAIL
+	MEMBER_NOMAIL,
+	MEMBER_BOUNCING		/* disabled by bounces; see bounce.h */
 };
 
 struct member {
@@ -39,7 +40,7 @@ struct member {
 	"WHERE (l.name = w.name OR w.scope = 'network' OR "		\
 	"  (w.scope = 'region' AND l.scope = 'chapter' AND "		\
 	"   l.region = w.region)) "					\
-	"AND m.mode != 'nomail' "					\
+	"AND m.mode IN ('normal', 'digest') "				\
 	"AND NOT EXISTS (SELECT 1 FROM members x WHERE x.list = w.name " \
 	"  AND x.addr = m.addr AND x.mode = 'nomail')"
 

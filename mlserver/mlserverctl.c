@@ -19,8 +19,11 @@
 #include "buf.h"
 #include "config.h"
 #include "ctl.h"
+#include "event_handle.h"
 #include "members.h"
+#include "moderate.h"
 #include "outq.h"
+#include "proposal_ctl.h"
 #include "log.h"
 #include "route.h"
 #include "spool.h"
@@ -62,6 +65,7 @@ static int	 queue_line(const struct outq_summary *, void *);
 static int	 cmd_flush(struct ctl *);
 static int	 cmd_stats(struct ctl *);
 static int	 cmd_held(struct ctl *, const char *);
+static int	 cmd_bounces(struct ctl *, const char *);
 static int	 cmd_inject(struct ctl *, const char *, const char *);
 
 static void
@@ -71,7 +75,10 @@ usage(void)
 	    "usage: mlserverctl -c FILE [--json] VERB ...\n"
 	    "verbs: check | lists | members LIST | add LIST ADDR [NAME] |\n"
 	    "       remove LIST ADDR | import LIST < CSV | export LIST |\n"
-	    "       queue | flush | stats | held [LIST] |\n"
+	    "       queue | flush | stats | held [LIST] | bounces LIST |\n"
+	    "       approve ID | reject ID [REASON] |\n"
+	    "       proposals [LIST] [--state S] | forward [LIST] |\n"
+	    "       events [LIST] | roster EVENT |\n"
 	    "       inject [-f SENDER] RECIPIENT < MESSAGE\n");
 	exit(EX_USAGE);
 }
@@ -472,6 +479,51 @@ cmd_held(struct ctl *c, const char *list)
 	return EX_OK;
 }
 
+/* Bounce scores of a list's members, highest first. */
+static int
+cmd_bounces(struct ctl *c, const char *list)
+{
+	sqlite3_stmt *s;
+
+	need_list(c, list);
+	s = store_stmt(c->st, "SELECT addr, score, last_bounce, disabled, "
+	    "warnings, reason FROM bounces WHERE list = ?1 "
+	    "ORDER BY score DESC, addr");
+	if (s == NULL)
+		return EX_SOFTWARE;
+	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);
+	c->first = 1;
+	if (c->json)
+		buf_adds(&c->out, "[");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *addr = (const char *)sqlite3_column_text(s, 0);
+		double score = sqlite3_column_double(s, 1);
+		long long last = sqlite3_column_int64(s, 2);
+		long long disabled = sqlite3_column_int64(s, 3);
+		int warnings = sqlite3_column_int(s, 4);
+		const char *why = (const char *)sqlite3_column_text(s, 5);
+
+		if (c->json) {
+			buf_adds(&c->out, c->first ? "\n {\"address\": " :
+			    ",\n {\"address\": ");
+			ctl_json_string(&c->out, addr);
+			buf_printf(&c->out, ", \"score\": %.1f, \"last_bounce\": "
+			    "%lld, \"disabled\": %s, \"warnings\": %d, "
+			    "\"reason\": ", score, last,
+			    disabled ? "true" : "false", warnings);
+			ctl_json_string(&c->out, why);
+			buf_adds(&c->out, "}");
+		} else
+			buf_printf(&c->out, "%-40s %4.1f %s%s\n", addr, score,
+			    disabled ? "disabled " : "", why ? why : "");
+		c->first = 0;
+	}
+	sqlite3_reset(s);
+	if (c->json)
+		buf_adds(&c->out, "\n]\n");
+	return EX_OK;
+}
+
 /* Store a message from standard input as if the MTA had delivered it. */
 static int
 cmd_inject(struct ctl *c, const char *sender, const char *rcpt)
@@ -558,17 +610,29 @@ main(int argc, char **argv)
 		rc = cmd_stats(&c);
 	else if (strcmp(verb, "held") == 0 && argc <= 1)
 		rc = cmd_held(&c, argc ? argv[0] : NULL);
+	else if ((strcmp(verb, "approve") == 0 && argc == 1) ||
+	    (strcmp(verb, "reject") == 0 && argc >= 1))
+		rc = need_store(&c) == 0 ? moderate_ctl_verb(c.cf, c.st, verb,
+		    argc, argv, &c.out) : EX_TEMPFAIL;
+	else if (strcmp(verb, "bounces") == 0 && argc == 1)
+		rc = cmd_bounces(&c, argv[0]);
 	else if (strcmp(verb, "inject") == 0 && argc == 1)
 		rc = cmd_inject(&c, "", argv[0]);
 	else if (strcmp(verb, "inject") == 0 && argc == 3 &&
 	    strcmp(argv[0], "-f") == 0)
 		rc = cmd_inject(&c, argv[1], argv[2]);
-	else if (strcmp(verb, "events") == 0 || strcmp(verb, "roster") == 0 ||
-	    strcmp(verb, "proposals") == 0 || strcmp(verb, "forward") == 0) {
-		fprintf(stderr, "mlserverctl: \"%s\" is not available in this "
-		    "version yet\n", verb);
-		rc = EX_UNAVAILABLE;
-	} else
+	else if (strcmp(verb, "proposals") == 0 && need_store(&c) == 0)
+		rc = proposal_ctl_list(c.cf, c.st, argc, argv, c.json, &c.out);
+	else if (strcmp(verb, "forward") == 0 && need_store(&c) == 0)
+		rc = proposal_ctl_forward(c.cf, c.st, argc, argv, &c.out);
+	else if (strcmp(verb, "events") == 0 && argc <= 1 &&
+	    need_store(&c) == 0)
+		rc = event_ctl_events(c.cf, c.st, argc ? argv[0] : NULL, c.json,
+		    &c.out);
+	else if (strcmp(verb, "roster") == 0 && argc == 1 &&
+	    need_store(&c) == 0)
+		rc = event_ctl_roster(c.cf, c.st, argv[0], &c.out);
+	else
 		usage();
 	fwrite(c.out.data ? c.out.data : "", 1, c.out.len, stdout);
 	buf_free(&c.out);

@@ -22,12 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "buf.h"
 #include "config.h"
+#include "event_handle.h"
 #include "lmtp.h"
 #include "log.h"
+#include "moderate.h"
 #include "outq.h"
 #include "process.h"
+#include "proposal_forward.h"
 #include "spool.h"
 #include "store.h"
 #include "token.h"
@@ -129,7 +133,11 @@ processor_main(void *arg)
 			continue;
 		}
 		n = process_pending(cf, st);
-		if (n > 0)
+		if (proposal_forward_tick(cf, st) > 0 || n > 0)
+			worker_wake(&deliverer);
+		if (event_reminders_run(cf, st) > 0)
+			worker_wake(&deliverer);
+		if (moderate_expire(cf, st) > 0)
 			worker_wake(&deliverer);
 		if (time(NULL) - last_expiry > 3600) {
 			token_expire(st);
@@ -138,6 +146,9 @@ processor_main(void *arg)
 			/* A week is far longer than any unlink can lag. */
 			store_exec(st, "DELETE FROM processed WHERE done = 1 "
 			    "AND updated < strftime('%s', 'now') - 604800");
+			if (bounce_maintain(st, cf) != 0)
+				log_warnx("bounce maintenance failed; will "
+				    "retry in an hour");
 			last_expiry = time(NULL);
 		}
 		config_release(cf);

@@ -10,11 +10,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "buf.h"
 #include "config.h"
 #include "deliver.h"
@@ -28,6 +30,8 @@
 struct round_msg {
 	char	*id;
 	char	*sender;
+	char	*list;
+	int	 verp;		/* a transaction per recipient, own sender */
 	char	*data;
 	size_t	 len;
 };
@@ -39,6 +43,7 @@ struct round {
 	size_t			 nmsgs;
 	struct deliver_txn	*txns;
 	size_t			 ntxns;
+	char			**senders;	/* VERP senders, one per txn */
 };
 
 static int	 outq_load(const struct config *, const char *, char **,
@@ -99,6 +104,19 @@ outq_fanout(struct store *st, const char *id, const char *list)
 	return sqlite3_changes64(st->db);
 }
 
+/* Send id with per-recipient VERP: a transaction per recipient. */
+int
+outq_message_verp(struct store *st, const char *id)
+{
+	sqlite3_stmt *s = store_stmt(st, "UPDATE outmsg SET verp = 1 "
+	    "WHERE id = ?1");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	return store_step_done(st, s);
+}
+
 /* Record the recipient count once all of a message's rows are queued. */
 int
 outq_message_ready(struct store *st, const char *id)
@@ -157,6 +175,7 @@ static int
 outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
 {
 	const struct relay_conf *rc = &r->cf->relay;
+	int batch = m->verp ? 1 : rc->max_recipients;
 	char *last = xstrdup("");
 	int rv = 0;
 
@@ -174,9 +193,8 @@ outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
 		sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, (long long)time(NULL));
 		sqlite3_bind_text(s, 3, last, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(s, 4, rc->max_recipients);
-		t->rcpts = xcalloc((size_t)rc->max_recipients,
-		    sizeof(*t->rcpts));
+		sqlite3_bind_int(s, 4, batch);
+		t->rcpts = xcalloc((size_t)batch, sizeof(*t->rcpts));
 		while (sqlite3_step(s) == SQLITE_ROW)
 			t->rcpts[n++].addr = xstrdup((const char *)
 			    sqlite3_column_text(s, 0));
@@ -189,13 +207,22 @@ outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
 		t->nrcpts = n;
 		t->id = m->id;
 		t->sender = m->sender;
+		if (m->verp) {
+			struct buf b = BUF_INIT;
+
+			bounce_verp_encode(&b, m->list, r->cf->domain,
+			    t->rcpts[0].addr);
+			r->senders[r->ntxns] = buf_release(&b);
+			t->sender = r->senders[r->ntxns];
+		}
 		t->data = m->data;
 		t->len = m->len;
-		t->arg = m;
+		/* An index, not a pointer: r->msgs moves as it grows. */
+		t->arg = (void *)(uintptr_t)(m - r->msgs);
 		free(last);
 		last = xstrdup(t->rcpts[n - 1].addr);
 		r->ntxns++;
-		if (n < (size_t)rc->max_recipients)
+		if (n < (size_t)batch && !m->verp)
 			break;
 	}
 	if (rv == 0 && r->ntxns >= *ntxn_max)
@@ -212,7 +239,7 @@ static void
 outq_txn_done(struct deliver_txn *t, void *arg)
 {
 	struct round *r = arg;
-	struct round_msg *m = t->arg;
+	struct round_msg *m = &r->msgs[(uintptr_t)t->arg];
 	long long now = (long long)time(NULL), created = now;
 	long long sent = 0, failed = 0;
 	sqlite3_stmt *s;
@@ -269,6 +296,11 @@ outq_txn_done(struct deliver_txn *t, void *arg)
 		sqlite3_bind_int(s, 6, r->cf->queue.retry_max);
 		sqlite3_bind_int(s, 7, r->cf->queue.retry_first);
 		if (store_step_done(r->st, s) != 0)
+			goto fail;
+		/* A refusal, or a lifetime of deferrals, is a bounce. */
+		if (state == OUTQ_FAILED && m->list[0] != '\0' &&
+		    bounce_record(r->st, r->cf, m->list, rc->addr, 1,
+		    rc->reply ? rc->reply : "expired") != 0)
 			goto fail;
 	}
 	s = store_stmt(r->st, "UPDATE outmsg SET sent = sent + ?2, "
@@ -343,9 +375,13 @@ round_free(struct round *r)
 		free(r->txns[i].rcpts);
 	}
 	free(r->txns);
+	for (i = 0; i < r->ntxns; i++)
+		free(r->senders[i]);
+	free(r->senders);
 	for (i = 0; i < r->nmsgs; i++) {
 		free(r->msgs[i].id);
 		free(r->msgs[i].sender);
+		free(r->msgs[i].list);
 		free(r->msgs[i].data);
 	}
 	free(r->msgs);
@@ -359,17 +395,20 @@ round_free(struct round *r)
 int
 outq_round(struct store *st, const struct config *cf)
 {
-	struct round r = { st, cf, NULL, 0, NULL, 0 };
+	struct round r = { st, cf, NULL, 0, NULL, 0, NULL };
 	size_t max = (size_t)cf->relay.max_transactions, cap = 0, i;
 	sqlite3_stmt *s;
 	int rc = 0;
 
 	r.txns = xcalloc(max, sizeof(*r.txns));
+	r.senders = xcalloc(max, sizeof(*r.senders));
 	/* Unfinished messages, oldest first; the ids of each round's. */
-	if (sqlite3_prepare_v2(st->db, "SELECT id, sender FROM outmsg "
-	    "WHERE done = 0 ORDER BY created, id", -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db, "SELECT id, sender, list, verp "
+	    "FROM outmsg WHERE done = 0 ORDER BY created, id", -1, &s,
+	    NULL) != SQLITE_OK) {
 		store_log_error(st, "outq_round");
 		free(r.txns);
+		free(r.senders);
 		return -1;
 	}
 	while (r.ntxns < max && sqlite3_step(s) == SQLITE_ROW) {
@@ -384,6 +423,8 @@ outq_round(struct store *st, const struct config *cf)
 		memset(m, 0, sizeof(*m));
 		m->id = xstrdup((const char *)sqlite3_column_text(s, 0));
 		m->sender = xstrdup((const char *)sqlite3_column_text(s, 1));
+		m->list = xstrdup((const char *)sqlite3_column_text(s, 2));
+		m->verp = sqlite3_column_int(s, 3);
 		if ((rc = outq_fill(&r, m, &max)) < 0)
 			break;
 		if (r.ntxns == before) {
@@ -406,6 +447,8 @@ outq_round(struct store *st, const struct config *cf)
 				for (size_t j = 0; j < r.txns[i].nrcpts; j++)
 					free((char *)r.txns[i].rcpts[j].addr);
 				free(r.txns[i].rcpts);
+				free(r.senders[i]);
+				r.senders[i] = NULL;
 				memset(&r.txns[i], 0, sizeof(r.txns[i]));
 			}
 			r.ntxns = before;

@@ -39,6 +39,7 @@ int	 outq_message_add(struct store *, const char *id, const char *list,
 int	 outq_add_rcpt(struct store *, const char *id, const char *rcpt);
 long long outq_fanout(struct store *, const char *id, const char *list);
 int	 outq_message_ready(struct store *, const char *id);
+int	 outq_message_verp(struct store *, const char *id);
 int	 outq_round(struct store *, const struct config *);
 time_t	 outq_next_due(struct store *);
 int	 outq_flush(struct store *);

@@ -6,18 +6,27 @@
  * ours, Return-Path, Delivered-To) and the Subject is re-encoded when a
  * prefix is added.  A post that carries our own List-Id or X-Loop has
  * been here before: it is logged and not sent again.
+ *
+ * Before the policy, the list's filters judge the post (moderate.h,
+ * filters/); on the way out the footer (footer.h) and From munging
+ * (dmarc.h) are applied, and the subject is rewritten by subject.h.
  */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
+#include "bounce.h"
 #include "buf.h"
 #include "compose.h"
 #include "config.h"
+#include "dmarc.h"
 #include "encword.h"
+#include "filter.h"
+#include "footer.h"
 #include "log.h"
 #include "members.h"
 #include "message.h"
+#include "moderate.h"
 #include "outq.h"
 #include "post.h"
 #include "process.h"
@@ -25,6 +34,7 @@
 #include "route.h"
 #include "spool.h"
 #include "store.h"
+#include "subject.h"
 #include "xmalloc.h"
 
 static int	 post_is_loop(const struct mail_ctx *, const struct list *);
@@ -35,9 +45,8 @@ static int	 post_keep(struct mail_ctx *, const struct list *,
 static int	 post_hold(struct mail_ctx *, const struct list *,
 		    const char *);
 static int	 post_refuse(struct mail_ctx *, const struct list *);
-static int	 post_distribute(struct mail_ctx *, const struct list *);
 static int	 post_drop_field(const char *, size_t);
-static size_t	 post_reply_marker(const char *);
+static int	 post_filtered(struct mail_ctx *, const struct list *);
 
 /* Header fields the list replaces with its own. */
 static const char *const dropped_fields[] = {
@@ -91,6 +100,10 @@ post_may_post(struct mail_ctx *ctx, const struct list *l,
 	case POLICY_ANNOUNCE:
 		return staff ? 1 : -1;
 	case POLICY_MODERATED:
+		/* A sender a moderator allowed ("approve and allow"). */
+		if ((member = moderate_allowed(ctx->st, l->name,
+		    ctx->who)) != 0)
+			return member > 0 ? 1 : -2;
 		*reason = strcmp(l->language, "ja") == 0 ?
 		    "承認制のリストです" : "the list is moderated";
 		return 0;
@@ -100,8 +113,11 @@ post_may_post(struct mail_ctx *ctx, const struct list *l,
 		if ((member = members_in_audience(ctx->st, l->name,
 		    ctx->who)) < 0)
 			return -2;
-		if (member)
+		if (member || (member = moderate_allowed(ctx->st, l->name,
+		    ctx->who)) > 0)
 			return 1;
+		if (member < 0)
+			return -2;
 		*reason = strcmp(l->language, "ja") == 0 ?
 		    "メンバー以外の方からの投稿です" : "the sender is not a member";
 		return 0;
@@ -141,30 +157,13 @@ post_keep(struct mail_ctx *ctx, const struct list *l, const char *reason)
 static int
 post_hold(struct mail_ctx *ctx, const struct list *l, const char *reason)
 {
-	struct reply_vars rv;
-	size_t i;
-
 	if (post_keep(ctx, l, reason) != 0)
 		return -1;
 	ctx->held = 1;
 	log_info("%s: %s: post from <%s> held: %s", ctx->id, l->name,
 	    ctx->who, reason);
 	store_count(ctx->st, "held", 1);
-
-	reply_vars_init(&rv, ctx, l);
-	reply_var(&rv, "sender", ctx->who[0] ? ctx->who : "<>");
-	reply_var(&rv, "reason", reason);
-	for (i = 0; i < l->moderators.n; i++)
-		if (reply_send(ctx, l, l->moderators.v[i], "held-moderator",
-		    &rv, NULL, 1) != 0)
-			return -1;
-	if (l->moderators.n == 0)
-		log_warnx("%s: %s has no moderators to tell of a held post",
-		    ctx->id, l->name);
-	if (reply_allowed(ctx, ctx->who) &&
-	    reply_send(ctx, l, ctx->who, "held-poster", &rv, NULL, 0) != 0)
-		return -1;
-	return 0;
+	return moderate_notify(ctx, l, reason);
 }
 
 static int
@@ -179,68 +178,6 @@ post_refuse(struct mail_ctx *ctx, const struct list *l)
 		return 0;
 	reply_vars_init(&rv, ctx, l);
 	return reply_send(ctx, l, ctx->who, "refused-announce", &rv, NULL, 0);
-}
-
-/* Length of a leading reply marker ("Re:", "RE[2]:", "返信:"), or 0. */
-static size_t
-post_reply_marker(const char *s)
-{
-	static const char *const marks[] = { "re", "aw", "sv", NULL };
-	size_t i, n;
-
-	if (strncmp(s, "返信:", strlen("返信:")) == 0)
-		return strlen("返信:");
-	if (strncmp(s, "返信：", strlen("返信：")) == 0)
-		return strlen("返信：");
-	for (i = 0; marks[i]; i++) {
-		n = strlen(marks[i]);
-		if (strncasecmp(s, marks[i], n) != 0)
-			continue;
-		if (s[n] == '[' || s[n] == '(') {
-			char close = s[n] == '[' ? ']' : ')';
-			size_t k = n + 1;
-
-			while (isdigit((unsigned char)s[k]))
-				k++;
-			if (k == n + 1 || s[k] != close)
-				continue;
-			n = k + 1;
-		}
-		if (s[n] == ':')
-			return n + 1;
-		if (strncmp(s + n, "：", strlen("：")) == 0)
-			return n + strlen("：");
-	}
-	return 0;
-}
-
-/*
- * The subject with the prefix once: every earlier copy of the prefix and
- * every reply marker is removed, and one "Re: " is kept after the prefix
- * if there was any ("[世田谷] Re: 会議").
- */
-void
-post_subject(struct buf *out, const char *subject, const char *prefix)
-{
-	size_t plen = strlen(prefix), n;
-	int reply = 0;
-
-	for (;;) {
-		while (*subject == ' ' || *subject == '\t')
-			subject++;
-		if (plen && strncmp(subject, prefix, plen) == 0) {
-			subject += plen;
-			continue;
-		}
-		if ((n = post_reply_marker(subject)) > 0) {
-			subject += n;
-			reply = 1;
-			continue;
-		}
-		break;
-	}
-	buf_printf(out, "%s%s%s%s", prefix, plen ? " " : "",
-	    reply ? "Re: " : "", subject);
 }
 
 static int
@@ -267,40 +204,41 @@ post_rewrite(struct buf *out, const struct config *cf, const struct list *l,
 {
 	size_t end = message_header_end(raw, len), i = 0;
 	int prefix = l->subject_prefix && *l->subject_prefix;
-	int skipping = 0;
+	int skipping = 0, subject_done = !prefix;
+	char *subj = prefix ? message_header_get(raw, len, "Subject") : NULL;
 
-	/* The header, field by field (a field is a line plus its folds). */
+	/*
+	 * The header, field by field (a field is a line plus its folds);
+	 * the new Subject takes the place of the first old one.
+	 */
 	while (i < end) {
 		size_t eol = i;
+		int is_subject;
 
 		while (eol < end && raw[eol] != '\n')
 			eol++;
 		if (eol == i || (eol == i + 1 && raw[i] == '\r'))
 			break;	/* the empty line */
-		if (raw[i] != ' ' && raw[i] != '\t')
+		if (raw[i] != ' ' && raw[i] != '\t') {
+			is_subject = prefix && eol - i > 8 &&
+			    strncasecmp(raw + i, "subject:", 8) == 0;
 			skipping = post_drop_field(raw + i, eol - i) ||
-			    (prefix && eol - i > 8 &&
-			    strncasecmp(raw + i, "subject:", 8) == 0);
+			    is_subject;
+			if (is_subject && !subject_done) {
+				subject_field(out, subj, l->subject_prefix,
+				    l->charset);
+				subject_done = 1;
+			}
+		}
 		if (!skipping) {
 			buf_add(out, raw + i, eol - i);
 			buf_addc(out, '\n');
 		}
 		i = eol + 1;
 	}
-	if (prefix) {
-		char *subj = message_header_get(raw, len, "Subject");
-		struct buf dec = BUF_INIT, full = BUF_INIT;
-
-		if (subj)
-			encword_decode(subj, &dec);
-		post_subject(&full, buf_cstr(&dec), l->subject_prefix);
-		buf_adds(out, "Subject: ");
-		encword_encode(out, buf_cstr(&full), 9);
-		buf_addc(out, '\n');
-		free(subj);
-		buf_free(&dec);
-		buf_free(&full);
-	}
+	if (!subject_done)
+		subject_field(out, subj, l->subject_prefix, l->charset);
+	free(subj);
 	buf_adds(out, "List-Id: ");
 	encword_phrase(out, l->description);
 	buf_printf(out, " <%s.%s>\n", l->name, cf->domain);
@@ -325,8 +263,32 @@ post_rewrite(struct buf *out, const struct config *cf, const struct list *l,
 	buf_add(out, raw + end, len - end);
 }
 
-static int
-post_distribute(struct mail_ctx *ctx, const struct list *l)
+/*
+ * The post raw[0..len) as list l sends it: the footer added, From
+ * munged if the list and the poster's domain want it (m is the parsed
+ * post; NULL: never), then post_rewrite.  tag is the outgoing id.
+ */
+void
+post_output(struct buf *out, const struct config *cf, const struct list *l,
+    const struct message *m, const char *raw, size_t len, const char *tag)
+{
+	struct buf msg = BUF_INIT;
+
+	buf_add(&msg, raw, len);
+	footer_apply(&msg, cf, l, tag);
+	if (m != NULL)
+		dmarc_apply(&msg, cf, l, m);
+	post_rewrite(out, cf, l, msg.data, msg.len);
+	buf_free(&msg);
+}
+
+/*
+ * Send raw[0..len) (the post of ctx, as the filters left it) to the
+ * list's audience.
+ */
+int
+post_send(struct mail_ctx *ctx, const struct list *l, const char *raw,
+    size_t len)
 {
 	struct buf out = BUF_INIT, bounces = BUF_INIT;
 	char id[SPOOL_ID_LEN + 1];
@@ -334,11 +296,13 @@ post_distribute(struct mail_ctx *ctx, const struct list *l)
 	int rc = -1;
 
 	spool_new_id(id);
-	post_rewrite(&out, ctx->cf, l, ctx->msg->raw, ctx->msg->len);
+	post_output(&out, ctx->cf, l, ctx->msg, raw, len, id);
 	buf_printf(&bounces, "%s-bounces@%s", l->name, ctx->cf->domain);
 	if (compose_write_out(ctx->cf, id, out.data, out.len) != 0 ||
 	    outq_message_add(ctx->st, id, l->name, "post",
 	    buf_cstr(&bounces)) != 0 ||
+	    (bounce_verp_wanted(ctx->st, ctx->cf, l->name) &&
+	    outq_message_verp(ctx->st, id) != 0) ||
 	    (n = outq_fanout(ctx->st, id, l->name)) < 0 ||
 	    outq_message_ready(ctx->st, id) != 0)
 		goto done;
@@ -356,7 +320,6 @@ int
 post_handle(struct mail_ctx *ctx, const struct route *r)
 {
 	const struct list *l = r->list;
-	const char *reason = "";
 
 	if (post_is_loop(ctx, l)) {
 		log_info("%s: %s: loop detected (our List-Id or X-Loop); "
@@ -364,16 +327,46 @@ post_handle(struct mail_ctx *ctx, const struct route *r)
 		store_count(ctx->st, "loops", 1);
 		return 0;
 	}
-	switch (post_may_post(ctx, l, &reason)) {
-	case 1:
-		return post_distribute(ctx, l);
-	case 0:
-		return post_hold(ctx, l, reason);
-	case -1:
+	return post_filtered(ctx, l);
+}
+
+/*
+ * The policy, then the filters: a refusal by policy (announce lists)
+ * needs no filtering; otherwise a filter's hold, reject or discard wins
+ * over the policy, and an accepted post goes out as the filters left it.
+ */
+static int
+post_filtered(struct mail_ctx *ctx, const struct list *l)
+{
+	struct filter_result fr;
+	const char *reason = "";
+	int policy, rc;
+
+	if ((policy = post_may_post(ctx, l, &reason)) == -1)
 		return post_refuse(ctx, l);
-	default:
+	if (policy < -1)
 		return -1;
+	moderate_filter(ctx, l, &fr);
+	switch (fr.verdict) {
+	case FILTER_HOLD:
+		rc = post_hold(ctx, l, fr.reason);
+		break;
+	case FILTER_REJECT:
+		rc = moderate_refuse(ctx, l, fr.reason);
+		break;
+	case FILTER_DISCARD:
+		log_info("%s: %s: post from <%s> discarded: %s", ctx->id,
+		    l->name, ctx->who, fr.reason);
+		store_count(ctx->st, "discarded", 1);
+		rc = 0;
+		break;
+	default:
+		rc = policy == 1 ? post_send(ctx, l, fr.raw.data, fr.raw.len) :
+		    post_hold(ctx, l, reason);
+		break;
 	}
+	filter_result_free(&fr);
+	return rc;
 }
 
 /*

@@ -9,10 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "config.h"
+#include "event_handle.h"
 #include "log.h"
 #include "message.h"
+#include "moderate.h"
 #include "post.h"
+#include "proposal_mail.h"
 #include "process.h"
 #include "request.h"
 #include "route.h"
@@ -151,11 +155,15 @@ process_dispatch(struct mail_ctx *ctx, const char *rcpt)
 	case ROUTE_OWNER:
 		return post_owner(ctx, &r);
 	case ROUTE_BOUNCES:
-		/* Never answered; bounce scoring reads these later. */
-		log_info("%s: %s: bounce from <%s> (%s)", ctx->id,
-		    r.list->name, ctx->env->sender, r.arg);
-		store_count(ctx->st, "bounces", 1);
-		return 0;
+		return bounce_handle(ctx, &r);
+	case ROUTE_PROPOSE:
+		return proposal_mail_submit(ctx, &r);
+	case ROUTE_PROPOSAL:
+		return proposal_mail_comment(ctx, &r);
+	case ROUTE_EVENTS:
+		return event_announce_handle(ctx, &r);
+	case ROUTE_RSVP:
+		return event_rsvp_handle(ctx, &r);
 	default:
 		log_warnx("%s: <%s>: no handler", ctx->id, rcpt);
 		return 1;
@@ -217,6 +225,8 @@ process_one(const struct config *cf, struct store *st, const char *id)
 	log_info("%s: from=<%s> who=<%s> subject=\"%.80s\"", id, env.sender,
 	    ctx.who, msg.subject);
 
+	/* Filters and DNS may take seconds: not inside the transaction. */
+	moderate_prepare(&ctx);
 	if (store_begin(st) != 0)
 		goto done;
 	for (i = 0; i < env.nrcpts; i++) {
@@ -240,6 +250,7 @@ process_one(const struct config *cf, struct store *st, const char *id)
 		process_finish_file(cf, st, id);
 	rc = 0;
 done:
+	moderate_release(&ctx);
 	message_free(&msg);
 	spool_envelope_free(&env);
 	free(raw);
@@ -298,7 +309,23 @@ process_pending(const struct config *cf, struct store *st)
 	struct dirent *de;
 	DIR *d;
 	int handled = 0;
+	static int full;	/* the processor thread alone calls this */
 
+	/*
+	 * With the spool's file system full, every message would fail for
+	 * a reason that is not its own, and three counted failures
+	 * quarantine it: wait for room instead, without counting (the LMTP
+	 * server refuses new mail meanwhile).
+	 */
+	if (!spool_space_ok(cf->state_dir, 0)) {
+		if (!full)
+			log_warn("spool %s: waiting for space before "
+			    "processing", cf->state_dir);
+		full = 1;
+		free(dir);
+		return 0;
+	}
+	full = 0;
 	if ((d = opendir(dir)) == NULL) {
 		log_warn("opendir %s", dir);
 		free(dir);

@@ -28,6 +28,7 @@ struct mail_ctx {
 	struct message			*msg;
 	char				 who[ADDR_MAX + 1];	/* From, or "" */
 	int				 held;	/* keep the file in held/ */
+	struct moderate_prep		*prep;	/* filter verdicts (moderate.h) */
 };
 
 int	process_one(const struct config *, struct store *, const char *id);

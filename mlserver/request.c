@@ -9,13 +9,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bounce.h"
 #include "buf.h"
 #include "command.h"
 #include "config.h"
+#include "event_handle.h"
 #include "log.h"
 #include "members.h"
 #include "message.h"
+#include "moderate.h"
 #include "process.h"
+#include "proposal_command.h"
 #include "reply.h"
 #include "request.h"
 #include "route.h"
@@ -153,6 +157,20 @@ request_confirm(struct request *s, const struct command *c,
 		store_count(ctx->st, "unsubscribed", 1);
 		return request_result(s, "unsubscribed", c);
 	}
+	if (strcmp(rec.action, "reenable") == 0) {
+		/* Delivery stopped by bounces starts again, score forgotten. */
+		if (members_set_mode(ctx->st, s->list->name, rec.addr,
+		    MEMBER_NORMAL) < 0 || bounce_forget(ctx->st,
+		    s->list->name, rec.addr) != 0)
+			return -1;
+		log_info("%s: %s: delivery to <%s> re-enabled", ctx->id,
+		    s->list->name, rec.addr);
+		return request_result(s, "reenabled", c);
+	}
+	if (strncmp(rec.action, "proposal-", 9) == 0)
+		return proposal_command_confirm(s, c, &rec);
+	if (strncmp(rec.action, "mod-", 4) == 0)
+		return moderate_confirm(s, c, &rec);
 	log_warnx("%s: token with unknown action \"%s\"", ctx->id,
 	    rec.action);
 	return request_result(s, "token-invalid", c);
@@ -243,6 +261,19 @@ request_run(struct request *s, const struct command *c)
 		return request_result(s, "help", c);
 	case CMD_WHO:
 		return request_who(s, c);
+	case CMD_PROPOSALS:
+	case CMD_PROPOSAL:
+	case CMD_SUPPORT:
+	case CMD_WITHDRAW:
+	case CMD_APPROVE:
+	case CMD_REJECT:
+	case CMD_ANSWER:
+		return proposal_command(s, c);
+	case CMD_EVENTS:
+	case CMD_RSVP:
+	case CMD_STATUS:
+	case CMD_ROSTER:
+		return event_command(s, c);
 	default:
 		/* Events, proposals and the archive come with their own
 		 * modules; until then say so rather than stay silent. */
@@ -324,7 +355,7 @@ request_handle(struct mail_ctx *ctx, const struct route *r)
 		cl.v[0] = one;
 		cl.n = 1;
 	}
-	for (size_t i = 0; i < cl.n && rc == 0; i++)
+	for (size_t i = 0; i < cl.n && rc == 0 && !s.stop; i++)
 		rc = request_run(&s, &cl.v[i]);
 	if (rc == 0)
 		rc = request_reply(&s, (int)cl.n);

@@ -34,6 +34,7 @@ struct request {
 	char			 confirm[ADDR_MAX + 1];	/* its address */
 	char			 days[16];
 	int			 ntokens;
+	int			 stop;	/* a command took the rest of the mail */
 };
 
 int	request_handle(struct mail_ctx *, const struct route *);

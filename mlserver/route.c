@@ -31,15 +31,10 @@ static const struct {
 	{ "confirm",	ROUTE_CONFIRM,	1, 1 },
 	{ "owner",	ROUTE_OWNER,	0, 1 },
 	{ "bounces",	ROUTE_BOUNCES,	2, 1 },
-	/*
-	 * Events and proposals have their own handlers to come; until then
-	 * their addresses are refused at RCPT time, so the sender's MTA
-	 * returns the mail rather than it vanishing here.
-	 */
-	{ "events",	ROUTE_EVENTS,	0, 0 },
-	{ "rsvp",	ROUTE_RSVP,	1, 0 },
-	{ "propose",	ROUTE_PROPOSE,	0, 0 },
-	{ "proposal",	ROUTE_PROPOSAL,	1, 0 },
+	{ "events",	ROUTE_EVENTS,	0, 1 },
+	{ "rsvp",	ROUTE_RSVP,	1, 1 },
+	{ "propose",	ROUTE_PROPOSE,	0, 1 },
+	{ "proposal",	ROUTE_PROPOSAL,	1, 1 },
 };
 
 static int

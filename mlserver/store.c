@@ -15,8 +15,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "bounce.h"
 #include "config.h"
+#include "events.h"
 #include "log.h"
+#include "moderate.h"
+#include "proposals.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -92,6 +96,8 @@ static const char *const core_steps[] = {
 	"CREATE TABLE counters ("
 	"  key TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL DEFAULT 0);",
+	/* 1 -> 2: per-recipient VERP per message. */
+	"ALTER TABLE outmsg ADD COLUMN verp INTEGER NOT NULL DEFAULT 0;",
 };
 
 static const struct store_schema core_schema = {
@@ -101,6 +107,10 @@ static const struct store_schema core_schema = {
 /* Every module's tables, in the order they are created. */
 static const struct store_schema *const schemas[] = {
 	&core_schema,
+	&bounce_schema,
+	&proposals_schema,
+	&events_schema,
+	&moderation_schema,
 	NULL
 };
 

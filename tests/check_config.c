@@ -171,9 +171,18 @@ START_TEST(routes)
 	    "setagaya-request+x@lists.example.org", &r), 0);
 	ck_assert_int_ne(route_lookup(cf, "nosuch-request@lists.example.org",
 	    &r), 0);
-	/* Not served until events and proposals exist. */
-	ck_assert_int_ne(route_lookup(cf, "setagaya-events@lists.example.org",
+	/* Events: LIST-events, and LIST-rsvp with an event only. */
+	ck_assert_int_eq(route_lookup(cf, "setagaya-events@lists.example.org",
 	    &r), 0);
+	ck_assert_int_eq(r.action, ROUTE_EVENTS);
+	ck_assert_int_eq(route_lookup(cf, "setagaya-rsvp+E12@lists.example.org",
+	    &r), 0);
+	ck_assert_int_eq(r.action, ROUTE_RSVP);
+	ck_assert_str_eq(r.arg, "E12");
+	ck_assert_int_ne(route_lookup(cf, "setagaya-rsvp@lists.example.org",
+	    &r), 0);
+	ck_assert_int_ne(route_lookup(cf,
+	    "setagaya-events+E1@lists.example.org", &r), 0);
 	config_free(cf);
 	free(err);
 }

@@ -25,9 +25,11 @@ addr_local_ok(const char *s, size_t n)
 	if (s[0] == '"') {
 		if (n < 2 || s[n - 1] != '"')
 			return 0;
+		/* RFC 5321 qtextSMTP: printable ASCII (found by fuzz_addr). */
 		for (i = 1; i + 1 < n; i++)
-			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
-			    s[i] == '"' || s[i] == '\\')
+			if ((unsigned char)s[i] < 0x20 ||
+			    (unsigned char)s[i] >= 0x7f || s[i] == '"' ||
+			    s[i] == '\\')
 				return 0;
 		return 1;
 	}

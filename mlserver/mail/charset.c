@@ -74,6 +74,7 @@ static int	charset_iconv_by_name(const char *, const char *,
 static size_t	charset_skip_utf8(const unsigned char *, size_t);
 static size_t	charset_oddities(const char *, size_t);
 static int	charset_all_replaced(const char *, size_t);
+static void	charset_utf8_fix(struct buf *, size_t, size_t *);
 static int	charset_etpan_conv(const char *, const char *, const char *,
 		    size_t, char *, size_t *);
 
@@ -479,6 +480,28 @@ charset_to_utf8(const char *charset, const char *in, size_t len,
 	return charset_to_utf8_ex(charset, in, len, out, NULL);
 }
 
+/*
+ * Makes what was appended to out since start valid UTF-8.  iconv modules
+ * do not all check what they write: glibc folds a label such as "ut]f-8"
+ * to its UTF-8 module, which passes code points beyond U+10FFFF through
+ * (found by tests/fuzz/fuzz_encword).  Everything after this module
+ * takes its output for UTF-8, so each bad octet becomes U+FFFD here.
+ */
+static void
+charset_utf8_fix(struct buf *out, size_t start, size_t *nbad)
+{
+	struct buf tmp = BUF_INIT;
+
+	if (out->data == NULL ||
+	    text_utf8_valid(out->data + start, out->len - start))
+		return;
+	buf_add(&tmp, out->data + start, out->len - start);
+	out->len = start;
+	out->data[start] = '\0';
+	charset_utf8_copy(tmp.data, tmp.len, out, nbad, TEXT_REPLACEMENT);
+	buf_free(&tmp);
+}
+
 /* As charset_to_utf8, also counting the U+FFFD it wrote in *nbad. */
 int
 charset_to_utf8_ex(const char *charset, const char *in, size_t len,
@@ -490,9 +513,12 @@ charset_to_utf8_ex(const char *charset, const char *in, size_t len,
 	if (charset_decode(charset, in, len, out, &bad) == -1) {
 		charset_guess(in, len, out, &bad);
 		rc = -1;
-	} else if (bad > 0 && charset_all_replaced(out->data + start,
-	    out->len - start))
-		rc = -1;
+	} else {
+		charset_utf8_fix(out, start, &bad);
+		if (bad > 0 && charset_all_replaced(out->data + start,
+		    out->len - start))
+			rc = -1;
+	}
 	if (nbad)
 		*nbad = bad;
 	if (out->data == NULL)

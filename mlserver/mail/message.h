@@ -32,9 +32,18 @@ struct message {
 	char		*list_id;
 	char		*x_loop;
 	int		 is_dsn;	/* multipart/report */
+	char		*dsn;		/* its message/delivery-status text */
+	size_t		 dsn_len;
 	char		*text;		/* first text/plain, UTF-8, or NULL */
 	char		*text_charset;	/* its declared charset, or NULL */
 };
+
+/*
+ * A message declaring more MIME boundaries than this is not parsed (see
+ * message_boundaries in message.c): message_parse() fails, the processor
+ * quarantines it.
+ */
+#define MESSAGE_MAX_BOUNDARIES	1000
 
 int	 message_parse(const char *raw, size_t len, struct message *);
 void	 message_free(struct message *);
