@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "filter.h"
 #include "mime.h"
 #include "xmalloc.h"
@@ -64,7 +65,7 @@ loop_field_has(const char *raw, size_t len, const char *name,
 		    strncasecmp(raw + i, name, n) != 0)
 			continue;
 		v = mime_field_value(raw + i, hend - i, name);
-		has = v && strcasestr(v, needle) != NULL;
+		has = v && addr_mentioned(v, needle);
 		free(v);
 	}
 	return has;

@@ -277,7 +277,7 @@ moderate_tell_moderator(struct mail_ctx *ctx, const struct list *l,
 	};
 	static const char *const vars[] = { "approve", "reject", "allow" };
 	char tok[3][TOKEN_LEN + 1], addr[3][ADDR_MAX + 1];
-	int ttl = ctx->cf->moderation.expire + 86400, i;
+	int ttl = ctx->cf->moderation.expire + 86400, i, rc;
 
 	for (i = 0; i < 3; i++) {
 		if (token_create(ctx->st, l->name, mod, actions[i], ctx->id, ttl,
@@ -287,7 +287,11 @@ moderate_tell_moderator(struct mail_ctx *ctx, const struct list *l,
 		    tok[i], ctx->cf->domain);
 		reply_var(rv, vars[i], addr[i]);
 	}
-	return reply_send(ctx, l, mod, "held-moderator", rv, addr[0], 1);
+	rc = reply_send(ctx, l, mod, "held-moderator", rv, addr[0], 1);
+	/* The addresses live in this frame: leave none behind in rv. */
+	for (i = 0; i < 3; i++)
+		reply_var(rv, vars[i], "");
+	return rc;
 }
 
 /*
@@ -296,7 +300,7 @@ moderate_tell_moderator(struct mail_ctx *ctx, const struct list *l,
  */
 int
 moderate_notify(struct mail_ctx *ctx, const struct list *l,
-    const char *reason)
+    const char *reason, int nonmember)
 {
 	struct reply_vars rv;
 	char days[16];
@@ -316,7 +320,8 @@ moderate_notify(struct mail_ctx *ctx, const struct list *l,
 		    ctx->id, l->name);
 	if (ctx->who[0] && !reply_is_automatic(ctx) &&
 	    moderate_poster_due(ctx, ctx->who) && reply_allowed(ctx, ctx->who))
-		return reply_send(ctx, l, ctx->who, "held-poster", &rv, NULL, 0);
+		return reply_send(ctx, l, ctx->who, nonmember ?
+		    "held-nonmember" : "held-poster", &rv, NULL, 0);
 	return 0;
 }
 

@@ -49,7 +49,7 @@ void	 moderate_filter(struct mail_ctx *, const struct list *,
 	    struct filter_result *);
 int	 moderate_allowed(struct store *, const char *list, const char *addr);
 int	 moderate_notify(struct mail_ctx *, const struct list *,
-	    const char *reason);
+	    const char *reason, int nonmember);
 int	 moderate_refuse(struct mail_ctx *, const struct list *,
 	    const char *reason);
 int	 moderate_confirm(struct request *, const struct command *,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "bounce.h"
 #include "buf.h"
 #include "compose.h"
@@ -39,11 +40,11 @@
 
 static int	 post_is_loop(const struct mail_ctx *, const struct list *);
 static int	 post_may_post(struct mail_ctx *, const struct list *,
-		    const char **);
+		    const char **, int *);
 static int	 post_keep(struct mail_ctx *, const struct list *,
 		    const char *);
 static int	 post_hold(struct mail_ctx *, const struct list *,
-		    const char *);
+		    const char *, int);
 static int	 post_refuse(struct mail_ctx *, const struct list *);
 static int	 post_drop_field(const char *, size_t);
 static int	 post_filtered(struct mail_ctx *, const struct list *);
@@ -65,7 +66,7 @@ post_is_loop(const struct mail_ctx *ctx, const struct list *l)
 	buf_printf(&loop, "%s@%s", l->name, ctx->cf->domain);
 	if (ctx->msg->list_id && strcasestr(ctx->msg->list_id, id.data))
 		is = 1;
-	if (ctx->msg->x_loop && strcasestr(ctx->msg->x_loop, loop.data))
+	if (ctx->msg->x_loop && addr_mentioned(ctx->msg->x_loop, loop.data))
 		is = 1;
 	buf_free(&id);
 	buf_free(&loop);
@@ -73,12 +74,13 @@ post_is_loop(const struct mail_ctx *ctx, const struct list *l)
 }
 
 /*
- * The list's policy: 1 to distribute, 0 to hold (*reason set), -1 to
+ * The list's policy: 1 to distribute, 0 to hold (*reason set, and
+ * *nonmember when joining would have let the post through), -1 to
  * refuse, -2 on error.
  */
 static int
 post_may_post(struct mail_ctx *ctx, const struct list *l,
-    const char **reason)
+    const char **reason, int *nonmember)
 {
 	int staff = config_is_moderator(l, ctx->who) ||
 	    config_is_organizer(ctx->cf, l, ctx->who);
@@ -120,6 +122,7 @@ post_may_post(struct mail_ctx *ctx, const struct list *l,
 			return -2;
 		*reason = strcmp(l->language, "ja") == 0 ?
 		    "メンバー以外の方からの投稿です" : "the sender is not a member";
+		*nonmember = 1;
 		return 0;
 	}
 	return -2;
@@ -152,10 +155,12 @@ post_keep(struct mail_ctx *ctx, const struct list *l, const char *reason)
 
 /*
  * Hold the post for the moderators: keep it, send each moderator a notice
- * with the post attached, and tell the poster.
+ * with the post attached, and tell the poster (and a non-member how to
+ * join).
  */
 static int
-post_hold(struct mail_ctx *ctx, const struct list *l, const char *reason)
+post_hold(struct mail_ctx *ctx, const struct list *l, const char *reason,
+    int nonmember)
 {
 	if (post_keep(ctx, l, reason) != 0)
 		return -1;
@@ -163,7 +168,7 @@ post_hold(struct mail_ctx *ctx, const struct list *l, const char *reason)
 	log_info("%s: %s: post from <%s> held: %s", ctx->id, l->name,
 	    ctx->who, reason);
 	store_count(ctx->st, "held", 1);
-	return moderate_notify(ctx, l, reason);
+	return moderate_notify(ctx, l, reason, nonmember);
 }
 
 static int
@@ -340,16 +345,16 @@ post_filtered(struct mail_ctx *ctx, const struct list *l)
 {
 	struct filter_result fr;
 	const char *reason = "";
-	int policy, rc;
+	int policy, rc, nonmember = 0;
 
-	if ((policy = post_may_post(ctx, l, &reason)) == -1)
+	if ((policy = post_may_post(ctx, l, &reason, &nonmember)) == -1)
 		return post_refuse(ctx, l);
 	if (policy < -1)
 		return -1;
 	moderate_filter(ctx, l, &fr);
 	switch (fr.verdict) {
 	case FILTER_HOLD:
-		rc = post_hold(ctx, l, fr.reason);
+		rc = post_hold(ctx, l, fr.reason, 0);
 		break;
 	case FILTER_REJECT:
 		rc = moderate_refuse(ctx, l, fr.reason);
@@ -362,7 +367,7 @@ post_filtered(struct mail_ctx *ctx, const struct list *l)
 		break;
 	default:
 		rc = policy == 1 ? post_send(ctx, l, fr.raw.data, fr.raw.len) :
-		    post_hold(ctx, l, reason);
+		    post_hold(ctx, l, reason, nonmember);
 		break;
 	}
 	filter_result_free(&fr);

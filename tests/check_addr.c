@@ -64,6 +64,20 @@ START_TEST(same_mailbox)
 	ck_assert(addr_same("Taro@Example.JP", "Taro@example.jp"));
 	ck_assert(!addr_same("taro@example.jp", "Taro@example.jp"));
 	ck_assert(!addr_same("taro@example.jp", "taro@example.org"));
+}
+END_TEST
+
+START_TEST(mentioned_as_a_whole)
+{
+	ck_assert(addr_mentioned("ya@lists.example.org", "ya@lists.example.org"));
+	ck_assert(addr_mentioned("<YA@Lists.Example.org>, b@c.jp",
+	    "ya@lists.example.org"));
+	ck_assert(!addr_mentioned("setagaya@lists.example.org",
+	    "ya@lists.example.org"));
+	ck_assert(!addr_mentioned("ya@lists.example.org.evil.jp",
+	    "ya@lists.example.org"));
+	ck_assert(!addr_mentioned("", "ya@lists.example.org"));
+	ck_assert(!addr_mentioned("ya@lists.example.org", ""));
 	ck_assert_str_eq(addr_domain("a@b.jp"), "b.jp");
 }
 END_TEST
@@ -78,6 +92,7 @@ main(void)
 	tcase_add_test(tc, canon_rejects_bad_addresses);
 	tcase_add_test(tc, canon_respects_length_limits);
 	tcase_add_test(tc, same_mailbox);
+	tcase_add_test(tc, mentioned_as_a_whole);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -285,6 +285,15 @@ START_TEST(t_loop)
 	run(c, "X-Loop: other@lists.example.org\nFrom: a@b.jp\n\nx\n", 0, &r);
 	ck_assert_int_eq(r.verdict, FILTER_ACCEPT);
 	filter_result_free(&r);
+	/* Nor is a list whose name ends in ours ("pretest" holds "test"). */
+	run(c, "X-Loop: pretest@lists.example.org\nFrom: a@b.jp\n\nx\n", 0,
+	    &r);
+	ck_assert_int_eq(r.verdict, FILTER_ACCEPT);
+	filter_result_free(&r);
+	run(c, "X-Loop: <test@lists.example.org>, x@y.jp\nFrom: a@b.jp\n\nx\n",
+	    0, &r);
+	ck_assert_int_eq(r.verdict, FILTER_DISCARD);
+	filter_result_free(&r);
 
 	for (i = 0; i < 30; i++)
 		buf_printf(&m, "Received: from h%d by h%d;\n\tMon, 1 Jan 2026\n",

@@ -110,6 +110,9 @@ class Moderation(unittest.TestCase):
         # The poster is told it waits; the members get nothing yet.
         told = self.mails_to(STRANGER)[0]
         self.assertIn("承認をお待ち", told.body_text())
+        # A non-member is told how joining lets the next post through.
+        self.assertIn("メンバーになると", told.body_text())
+        self.assertIn("setagaya-join@" + LIST_DOMAIN, told.body_text())
         self.assertNotIn(MEMBER, self.sink.rcpt_counts())
         self.assertEqual(len(self.held("setagaya")), 1)
 
@@ -349,6 +352,10 @@ class Filters(unittest.TestCase):
             extra_headers={"Return-Receipt-To": MEMBER})
         notice = self.mails_to(MOD)[0]
         self.assertIn("承認制のリスト", notice.body_text())
+        # The member is told it waits, and not told to join.
+        told = self.mails_to(MEMBER, what=lambda m: "承認をお待ち" in
+            m.body_text())[0]
+        self.assertNotIn("メンバーになると", told.body_text())
         approve = notice.header("Reply-To").strip("<>")
         self.post(approve, MOD, "Re: " + notice.decoded_subject(), "OK\n")
         m = self.mails_to(MEMBER, what=lambda m: "承認制" ==

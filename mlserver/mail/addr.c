@@ -14,6 +14,7 @@
 
 static int	addr_local_ok(const char *, size_t);
 static int	addr_domain_ok(const char *);
+static int	addr_word_char(int);
 
 static int
 addr_local_ok(const char *s, size_t n)
@@ -139,4 +140,36 @@ addr_same(const char *a, const char *b)
 	if (at_a - a != at_b - b || memcmp(a, b, (size_t)(at_a - a)) != 0)
 		return 0;
 	return strcasecmp(at_a, at_b) == 0;
+}
+
+/*
+ * Whether text (a header field's value) names addr as a whole: the match
+ * must not be part of a longer address, so a list "ya" is not taken for
+ * "setagaya" in X-Loop: setagaya@D.  Case is ignored, as MTAs and list
+ * servers differ in what they keep of it.
+ */
+int
+addr_mentioned(const char *text, const char *addr)
+{
+	size_t n = strlen(addr);
+	const char *p;
+
+	if (n == 0)
+		return 0;
+	for (p = text; (p = strcasestr(p, addr)) != NULL; p++) {
+		int before = p == text || !addr_word_char(p[-1]);
+		int after = !addr_word_char(p[n]);
+
+		if (before && after)
+			return 1;
+	}
+	return 0;
+}
+
+/* A character that may continue an address on either side. */
+static int
+addr_word_char(int c)
+{
+	return c != '\0' && (isalnum((unsigned char)c) || (c & 0x80) ||
+	    strchr(".!#$%&'*+-/=?^_`{|}~@", c) != NULL);
 }

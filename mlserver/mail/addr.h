@@ -17,5 +17,6 @@ int	 addr_canon(const char *in, char *out, size_t outsz);
 int	 addr_valid(const char *);
 const char *addr_domain(const char *);
 int	 addr_same(const char *, const char *);
+int	 addr_mentioned(const char *text, const char *addr);
 
 #endif
