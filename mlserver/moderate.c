@@ -102,6 +102,7 @@ static int	 moderate_tell_poster(struct held *, const struct list *,
 		    const char *, const char *, const char *);
 static void	 moderate_sweep(const struct config *, struct store *);
 static const char *moderate_act_name(enum moderate_act);
+static int	 moderate_reply_rejects(const char *);
 
 static const char *
 moderate_act_name(enum moderate_act a)
@@ -573,6 +574,10 @@ moderate_confirm(struct request *s, const struct command *c,
 			break;
 	if (i == 3)
 		return request_result(s, "token-invalid", c);
+	/* A reply to the notice goes to approve; it may say otherwise. */
+	if (acts[i].act == MOD_APPROVE &&
+	    moderate_reply_rejects(s->ctx->msg->text))
+		i = 1;
 	if ((rc = held_row(s->ctx->st, rec->arg, &h)) < 0)
 		return -1;
 	reply_var(&s->rv, "held_id", rec->arg);
@@ -586,6 +591,36 @@ moderate_confirm(struct request *s, const struct command *c,
 	reply_var(&s->rv, "held_subject", "");
 	held_free(&h);
 	return rc;
+}
+
+/*
+ * Whether a moderator's reply says to reject: its first line that is
+ * neither blank nor quoted starts with 却下, 拒否 or "reject".  A reply
+ * approves by default (as the notice says), but "却下で" written back
+ * must not send a spam to the list.
+ */
+static int
+moderate_reply_rejects(const char *text)
+{
+	static const char *const words[] = { "却下", "拒否", "reject" };
+	const char *p = text ? text : "";
+	size_t i;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (strncmp(p, "\xe3\x80\x80", 3) == 0) {	/* U+3000 */
+			p += 3;
+			continue;
+		}
+		if (*p != '>')
+			break;
+		p += strcspn(p, "\n");
+	}
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strncasecmp(p, words[i], strlen(words[i])) == 0)
+			return 1;
+	return 0;
 }
 
 /*

@@ -133,6 +133,19 @@ class Moderation(unittest.TestCase):
         self.assertEqual(len([m for m in self.sink.messages()
             if STRANGER in m.rcpts]), 1)
 
+    def test_reply_saying_reject_rejects(self):
+        # A reply goes to the approve address, but its first line says
+        # no (above the quoted notice, as phones write): rejected.
+        self.post("setagaya@" + LIST_DOMAIN, STRANGER, "宣伝です")
+        m, (approve, reject, allow) = self.notice()
+        self.reply(approve, "\u3000却下でお願いします。\n\n"
+            "> setagaya への投稿を保留しました。\n")
+        self.mails_to(MOD, what=lambda m: "却下しました" in m.body_text())
+        told = self.mails_to(STRANGER, 2)[1]
+        self.assertIn("配信されませんでした", told.decoded_subject())
+        self.assertEqual(self.held(), [])
+        self.assertNotIn(MEMBER, self.sink.rcpt_counts())
+
     def test_reject_tells_poster(self):
         self.post("setagaya@" + LIST_DOMAIN, STRANGER, "宣伝です")
         _, (approve, reject, allow) = self.notice()
