@@ -17,21 +17,19 @@
 #include "encword_cs.h"
 #include "log.h"
 #include "outq.h"
+#include "post.h"
 #include "store.h"
 #include "template.h"
 #include "xmalloc.h"
 
 static void	compose_crlf(struct buf *, const char *, size_t);
 static int	compose_write_all(int, const char *, size_t);
-static const char *compose_charset(const struct config *, const char *);
-static void	compose_text_part(struct buf *, const struct buf *,
-		    const char *);
 
 /*
  * The charset of a list's own mail: its "charset" setting (for phones
  * that read ISO-2022-JP only), else NULL for UTF-8.
  */
-static const char *
+const char *
 compose_charset(const struct config *cf, const char *list)
 {
 	const struct list *l = list && *list ? config_list(cf, list) : NULL;
@@ -42,9 +40,10 @@ compose_charset(const struct config *cf, const char *list)
 /*
  * The text part's header and body: UTF-8 in base64, or the list's
  * charset in 7bit when it carries the text exactly (else UTF-8 still:
- * a reader gets every character either way).
+ * a reader gets every character either way).  Exported for the mail
+ * that builds its own MIME structure (events) around this part.
  */
-static void
+void
 compose_text_part(struct buf *m, const struct buf *text, const char *cs)
 {
 	const char *t = text->data ? text->data : "";
@@ -142,6 +141,41 @@ compose_list_addr(struct buf *b, const struct config *cf,
 		buf_printf(b, "%s-%s@%s", l->name, suffix, cf->domain);
 	else
 		buf_printf(b, "%s@%s", l->name, cf->domain);
+}
+
+/*
+ * The header fields of a mail of ours sent to l's audience (List-*,
+ * Precedence, X-Loop, the Subject with the list's prefix), made by
+ * post_rewrite() so they are exactly those of the list's posts.
+ */
+void
+compose_list_fields(struct compose *c, const struct config *cf,
+    const struct list *l, const char *subject)
+{
+	struct buf raw = BUF_INIT, out = BUF_INIT;
+
+	buf_adds(&raw, "Subject: ");
+	encword_encode(&raw, subject ? subject : "", 9);
+	buf_adds(&raw, "\n\n");
+	post_rewrite(&out, cf, l, raw.data, raw.len);
+	/* The fields, then the empty line that ends them: keep one LF. */
+	while (out.len >= 2 && out.data[out.len - 1] == '\n' &&
+	    out.data[out.len - 2] == '\n')
+		out.len--;
+	buf_add(&c->hdr, out.data, out.len);
+	buf_free(&raw);
+	buf_free(&out);
+}
+
+/*
+ * c's header as it goes out: Subject and display names in the list's
+ * charset cs (see compose_charset), then MIME-Version.
+ */
+void
+compose_header(struct buf *m, const struct compose *c, const char *cs)
+{
+	encword_cs_recode(m, c->hdr.data ? c->hdr.data : "", c->hdr.len, cs);
+	buf_adds(m, "MIME-Version: 1.0\n");
 }
 
 /* Date, Message-ID, threading and Auto-Submitted. */
@@ -298,8 +332,7 @@ compose_queue(struct compose *c, struct store *st, const struct config *cf,
 	int rc = -1;
 
 	cs = compose_charset(cf, list);
-	encword_cs_recode(&m, c->hdr.data ? c->hdr.data : "", c->hdr.len, cs);
-	buf_adds(&m, "MIME-Version: 1.0\n");
+	compose_header(&m, c, cs);
 	if (c->attach == NULL) {
 		compose_text_part(&m, &c->text, cs);
 	} else {

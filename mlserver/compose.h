@@ -53,5 +53,17 @@ int	 compose_write_out(const struct config *, const char *id,
 void	 compose_date(struct buf *);
 void	 compose_list_addr(struct buf *, const struct config *,
 	    const struct list *, const char *suffix);
+void	 compose_list_fields(struct compose *, const struct config *,
+	    const struct list *, const char *subject_utf8);
+
+/*
+ * For mail that builds its own MIME structure around the text (event
+ * mail with its calendar parts): the list's charset (NULL: UTF-8), the
+ * header recoded in it plus MIME-Version, and the text part in it.
+ */
+const char *compose_charset(const struct config *, const char *list);
+void	 compose_header(struct buf *, const struct compose *, const char *cs);
+void	 compose_text_part(struct buf *, const struct buf *text,
+	    const char *cs);
 
 #endif

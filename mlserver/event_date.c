@@ -2,11 +2,13 @@
  * event_date - reading and writing event dates; see event_date.h.
  *
  * A value is first normalised (full-width forms to ASCII, the many
- * Japanese range marks to '~', "から"/"まで"/"頃" dropped), then read as
- * one or two points ("DATE [WEEKDAY] [TIME]" and, after '~' or '-',
- * "[DATE] [WEEKDAY] TIME").  The points are resolved against a reference
- * day: today for Date and Deadline (a year left out is the next
- * occurrence), the start's day for End and for a range's second half.
+ * Japanese range marks and "から" to '~', "まで"/"頃" dropped), then read
+ * as one or two points ("DATE [WEEKDAY] [TIME]" and, after '~' or '-',
+ * "[DATE] [WEEKDAY] TIME").  A range mark with nothing after it
+ * ("18:30～", "午後6時半から") is an open end: a start and no end.  The
+ * points are resolved against a reference day: today for Date and
+ * Deadline (a year left out is the next occurrence), the start's day
+ * for End and for a range's second half.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -28,13 +30,16 @@ struct evd_point {
 static void	 evd_normalise(const char *, struct buf *);
 static void	 evd_skip(const char **);
 static int	 evd_lit(const char **, const char *);
+static int	 evd_any(const char **, const char *const *);
 static int	 evd_number(const char **, int *, int);
 static int	 evd_month_name(const char **, int *);
+static int	 evd_era(const char **, int *);
 static int	 evd_weekday(const char **, int *);
 static int	 evd_date(const char **, struct evd_point *);
 static int	 evd_time(const char **, struct evd_point *);
 static void	 evd_point(const char **, struct evd_point *);
-static int	 evd_scan(const char *, struct evd_point *, struct evd_point *);
+static int	 evd_scan(const char *, struct evd_point *, struct evd_point *,
+		    int *);
 static int	 evd_resolve(struct evd_point *, int, int, int);
 static int	 evd_check_weekday(const struct evd_point *, int *);
 static time_t	 evd_utc(const char *, const struct evd_point *, int, int,
@@ -63,6 +68,7 @@ static const struct {
 	{ "\xe2\x80\x95", "~" },	/* ― HORIZONTAL BAR */
 	{ "\xe3\x83\xbc", "~" },	/* ー (used as a dash) */
 	{ "\xe2\x88\x92", "-" },	/* − MINUS SIGN */
+	{ "\xe3\x8b\xbf", "令和" },	/* ㋿ SQUARE ERA NAME REIWA */
 	{ "から", "~" },
 	{ "まで", "" },
 	{ "頃", "" },
@@ -163,6 +169,31 @@ evd_month_name(const char **pp, int *m)
 }
 
 /*
+ * A year of the Reiwa era, as official notices and many flyers write
+ * it: "令和8年", "令和元年" (the first).  *y is 2018 + N.
+ */
+static int
+evd_era(const char **pp, int *y)
+{
+	const char *p = *pp;
+	int n;
+
+	if (!evd_lit(&p, "令和"))
+		return 0;
+	evd_skip(&p);
+	if (evd_lit(&p, "元"))
+		n = 1;
+	else if (!evd_number(&p, &n, 2) || n < 1)
+		return 0;
+	evd_skip(&p);
+	if (!evd_lit(&p, "年"))
+		return 0;
+	*y = 2018 + n;
+	*pp = p;
+	return 1;
+}
+
+/*
  * A weekday: "(土)", "(土曜日)", "(土・祝)", "土曜日", "Sat", "Saturday".
  * *wday is 0..6, or -1 for a parenthesis we cannot read (a holiday mark
  * alone), which is skipped.
@@ -218,14 +249,14 @@ evd_weekday(const char **pp, int *wday)
 }
 
 /*
- * A date: Y-M-D, Y/M/D, Y.M.D, M/D, M-D, Y年M月D日, M月D日, "Dec 5
- * [2026]", "5 Dec [2026]".  Returns 1 when one was read.
+ * A date: Y-M-D, Y/M/D, Y.M.D, M/D, M-D, Y年M月D日, 令和N年M月D日,
+ * M月D日, "Dec 5 [2026]", "5 Dec [2026]".  Returns 1 when one was read.
  */
 static int
 evd_date(const char **pp, struct evd_point *pt)
 {
 	const char *p = *pp;
-	int a, b, c, k;
+	int a, b, c, k = 0, era;
 
 	if (evd_month_name(&p, &pt->m)) {
 		evd_skip(&p);
@@ -235,9 +266,9 @@ evd_date(const char **pp, struct evd_point *pt)
 		    evd_lit(&p, "rd") || evd_lit(&p, "th"));
 		goto year;
 	}
-	if ((k = evd_number(&p, &a, 4)) == 0)
+	if ((era = evd_era(&p, &a)) == 0 && (k = evd_number(&p, &a, 4)) == 0)
 		return 0;
-	if (k == 4 && evd_lit(&p, "年")) {
+	if (era || (k == 4 && evd_lit(&p, "年"))) {
 		evd_skip(&p);
 		if (!evd_number(&p, &b, 2) || !evd_lit(&p, "月"))
 			return 0;
@@ -407,14 +438,18 @@ evd_point(const char **pp, struct evd_point *pt)
 	*pp = p;
 }
 
-/* 0 when the whole text is one or two points. */
+/*
+ * 0 when the whole text is one or two points, or one point and a range
+ * mark with nothing after it (*open set: no end given).
+ */
 static int
-evd_scan(const char *s, struct evd_point *a, struct evd_point *b)
+evd_scan(const char *s, struct evd_point *a, struct evd_point *b, int *open)
 {
 	const char *p = s;
 
 	memset(b, 0, sizeof(*b));
 	b->wday = -1;
+	*open = 0;
 	evd_skip(&p);
 	evd_point(&p, a);
 	if (!a->any)
@@ -423,6 +458,10 @@ evd_scan(const char *s, struct evd_point *a, struct evd_point *b)
 	if (*p == '~' || *p == '-') {
 		p++;
 		evd_skip(&p);
+		if (*p == '\0') {
+			*open = 1;
+			return 0;
+		}
 		evd_point(&p, b);
 		if (!b->any)
 			return -1;
@@ -489,7 +528,7 @@ event_date_parse(const char *text, enum evd_kind kind, const char *tz,
 	struct buf norm = BUF_INIT;
 	struct evd_point a, b;
 	struct ical_local today, base;
-	int rc;
+	int rc, open;
 
 	memset(out, 0, sizeof(*out));
 	evd_normalise(text ? text : "", &norm);
@@ -502,9 +541,10 @@ event_date_parse(const char *text, enum evd_kind kind, const char *tz,
 			return EVD_EMPTY;
 		}
 	}
-	rc = evd_scan(buf_cstr(&norm), &a, &b);
+	rc = evd_scan(buf_cstr(&norm), &a, &b, &open);
 	buf_free(&norm);
-	if (rc != 0)
+	/* An open end belongs to a start; an End or Deadline has none. */
+	if (rc != 0 || (open && kind != EVD_START))
 		return EVD_SYNTAX;
 	ical_to_local(tz, now, &today);
 	if (ref != NULL)
@@ -701,8 +741,20 @@ event_date_stamp(struct buf *b, const char *tz, time_t t)
 	    l.hour, l.minute);
 }
 
+/* Consume the first of words (NULL-terminated) that comes next. */
+static int
+evd_any(const char **pp, const char *const *words)
+{
+	for (size_t i = 0; words[i]; i++)
+		if (evd_lit(pp, words[i]))
+			return 1;
+	return 0;
+}
+
 /*
- * A count of people: "30", "３０名", "30人", "30 seats"; "なし",
+ * A count of people: "30", "３０名", "30人", "30 seats", and as flyers
+ * put it, "先着30名", "約30名", "30名まで", "30名程度", "30名様" (the
+ * number is the capacity whatever the words around it); "なし",
  * "無制限", "none", "unlimited" and "0" are 0 (no limit).  0 or -1.
  */
 int
@@ -712,8 +764,16 @@ event_count_parse(const char *text, int *out)
 		"なし", "無し", "無制限", "制限なし", "none", "unlimited",
 		"no limit", NULL
 	};
+	static const char *const before[] = {
+		"先着順", "先着", "約", "最大", "上限", "およそ", "about",
+		"up to", "max.", "max", NULL
+	};
 	static const char *const units[] = {
 		"名", "人", "席", "people", "persons", "seats", "guests", NULL
+	};
+	static const char *const after[] = {
+		"まで", "程度", "ほど", "くらい", "ぐらい", "位", "前後",
+		"以内", "限定", NULL
 	};
 	struct buf f = BUF_INIT;
 	const char *p;
@@ -728,11 +788,14 @@ event_count_parse(const char *text, int *out)
 			buf_free(&f);
 			return 0;
 		}
+	if (evd_any(&p, before))
+		evd_skip(&p);
 	if ((k = evd_number(&p, &n, 6)) > 0 && n <= 100000) {
 		evd_skip(&p);
-		for (i = 0; units[i]; i++)
-			if (evd_lit(&p, units[i]))
-				break;
+		if (evd_any(&p, units))
+			(void)evd_lit(&p, "様");
+		evd_skip(&p);
+		(void)evd_any(&p, after);
 		evd_skip(&p);
 		if (*p == '\0') {
 			*out = n;

@@ -3,8 +3,9 @@
  * back in the list's language.
  *
  * Organizers write dates as they would on a flyer: "2026-12-05 14:00",
- * "2026/12/5 14:00", "12月5日 14時", "12月5日(土) 14:00～16:00", in
- * full-width digits as often as not, with or without the year.  A date
+ * "2026/12/5 14:00", "12月5日 14時", "12月5日(土) 14:00～16:00",
+ * "令和8年12月5日", "18:30～" (no end given), in full-width digits as
+ * often as not, with or without the year.  A date
  * without a year is its next occurrence; every time is in the config's
  * timezone and kept as UTC seconds.  A weekday written beside the date
  * is checked against it, because a wrong weekday on an announcement is

@@ -15,12 +15,10 @@
 #include "compose.h"
 #include "config.h"
 #include "ctl.h"
-#include "encword.h"
 #include "event_date.h"
 #include "event_mail.h"
 #include "log.h"
 #include "outq.h"
-#include "post.h"
 #include "store.h"
 #include "template.h"
 #include "xmalloc.h"
@@ -37,10 +35,14 @@ static void	 evmail_expand_label(struct buf *, const char *, size_t,
 static void	 evmail_event_lines(struct evmail_vars *,
 		    const struct config *, const struct list *,
 		    const struct event *);
-static void	 evmail_list_fields(struct compose *, const struct config *,
-		    const struct list *, const char *);
+static const char *evmail_var_get(const struct evmail_vars *, const char *);
+static void	 evmail_seats_filled(struct evmail_vars *,
+		    const struct config *, const struct list *,
+		    const struct event *, const char *,
+		    const struct evmail_to *);
 static void	 evmail_base64_part(struct buf *, const char *, size_t);
-static void	 evmail_mime(struct buf *, const struct compose *,
+static void	 evmail_mime(struct buf *, const struct config *,
+		    const struct list *, const struct compose *,
 		    const char *, const char *, const char *, size_t,
 		    const char *, const char *);
 static int	 evmail_queue(const struct config *, struct store *,
@@ -76,6 +78,16 @@ evmail_var(struct evmail_vars *v, const char *name, const char *value)
 	}
 	v->v[v->n].name = name;
 	v->v[v->n++].value = xstrdup(value ? value : "");
+}
+
+/* The value of variable name, or NULL. */
+static const char *
+evmail_var_get(const struct evmail_vars *v, const char *name)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i].name, name) == 0)
+			return v->v[i].value;
+	return NULL;
 }
 
 void
@@ -285,29 +297,6 @@ evmail_partstat(enum rsvp_answer a, int waiting)
 	}
 }
 
-/*
- * The list's header fields for a list mail of ours (List-*, the subject
- * with its prefix, Precedence, X-Loop), made by post_rewrite() so they
- * are exactly those of the list's posts.
- */
-static void
-evmail_list_fields(struct compose *c, const struct config *cf,
-    const struct list *l, const char *subject)
-{
-	struct buf raw = BUF_INIT, out = BUF_INIT;
-
-	buf_adds(&raw, "Subject: ");
-	encword_encode(&raw, subject, 9);
-	buf_adds(&raw, "\n\n");
-	post_rewrite(&out, cf, l, raw.data, raw.len);
-	while (out.len >= 2 && out.data[out.len - 1] == '\n' &&
-	    out.data[out.len - 2] == '\n')
-		out.len--;
-	buf_add(&c->hdr, out.data, out.len);
-	buf_free(&raw);
-	buf_free(&out);
-}
-
 static void
 evmail_base64_part(struct buf *m, const char *data, size_t len)
 {
@@ -318,21 +307,22 @@ evmail_base64_part(struct buf *m, const char *data, size_t len)
 }
 
 /*
- * The MIME body after c's header: the text alone; the text and a
- * calendar (cal, with method); or the text and an attachment.
+ * The mail m: c's header, then the text alone; the text and a calendar
+ * (cal, with method); or the text and an attachment.  The header and
+ * the text are in l's charset as compose writes them (ISO-2022-JP for
+ * the phones of a list that asks for it); a calendar is UTF-8 always,
+ * as RFC 5545 says.
  */
 static void
-evmail_mime(struct buf *m, const struct compose *c, const char *cal,
-    const char *method, const char *att, size_t attlen, const char *atttype,
-    const char *attname)
+evmail_mime(struct buf *m, const struct config *cf, const struct list *l,
+    const struct compose *c, const char *cal, const char *method,
+    const char *att, size_t attlen, const char *atttype, const char *attname)
 {
-	const char *text = c->text.data ? c->text.data : "";
+	const char *cs = compose_charset(cf, l->name);
 
-	buf_add(m, c->hdr.data, c->hdr.len);
-	buf_adds(m, "MIME-Version: 1.0\n");
+	compose_header(m, c, cs);
 	if (cal == NULL && att == NULL) {
-		buf_adds(m, "Content-Type: text/plain; charset=UTF-8\n");
-		evmail_base64_part(m, text, c->text.len);
+		compose_text_part(m, &c->text, cs);
 		return;
 	}
 	buf_printf(m, "Content-Type: multipart/mixed; "
@@ -341,8 +331,7 @@ evmail_mime(struct buf *m, const struct compose *c, const char *cal,
 	if (cal != NULL) {
 		buf_printf(m, "Content-Type: multipart/alternative; "
 		    "boundary=\"=_mls_%s_a\"\n\n--=_mls_%s_a\n", c->id, c->id);
-		buf_adds(m, "Content-Type: text/plain; charset=UTF-8\n");
-		evmail_base64_part(m, text, c->text.len);
+		compose_text_part(m, &c->text, cs);
 		buf_printf(m, "\n--=_mls_%s_a\nContent-Type: text/calendar; "
 		    "charset=UTF-8; method=%s\n", c->id, method);
 		evmail_base64_part(m, cal, strlen(cal));
@@ -352,8 +341,7 @@ evmail_mime(struct buf *m, const struct compose *c, const char *cal,
 		    "Content-Disposition: attachment; filename=\"invite.ics\"\n");
 		evmail_base64_part(m, cal, strlen(cal));
 	} else {
-		buf_adds(m, "Content-Type: text/plain; charset=UTF-8\n");
-		evmail_base64_part(m, text, c->text.len);
+		compose_text_part(m, &c->text, cs);
 		buf_printf(m, "\n--=_mls_%s_m\nContent-Type: %s; name=\"%s\"\n"
 		    "Content-Disposition: attachment; filename=\"%s\"\n",
 		    c->id, atttype, attname, attname);
@@ -442,13 +430,14 @@ evmail_announce(const struct config *cf, struct store *st,
 	compose_field_addr(&c, "From", l->description, buf_cstr(&rsvp));
 	compose_list_addr(&to, cf, l, NULL);
 	compose_field_addr(&c, "To", l->description, buf_cstr(&to));
-	evmail_list_fields(&c, cf, l, subject ? subject : e->title);
+	compose_list_fields(&c, cf, l, subject ? subject : e->title);
 	compose_basics(&c, cf, "auto-generated", NULL);
 	compose_field_addr(&c, "Reply-To", NULL, buf_cstr(&rsvp));
 	evmail_ical_event(&ie, cf, l, e, &rsvp);
 	if (ical_build(&cal, &ie, "PUBLISH", NULL) != 0)
 		goto done;
-	evmail_mime(&m, &c, buf_cstr(&cal), "PUBLISH", NULL, 0, NULL, NULL);
+	evmail_mime(&m, cf, l, &c, buf_cstr(&cal), "PUBLISH", NULL, 0, NULL,
+	    NULL);
 	if (evmail_queue(cf, st, l, &c, &m, NULL, 1, &n) != 0)
 		n = -1;
 	else
@@ -462,6 +451,34 @@ done:
 	buf_free(&m);
 	buf_free(&to);
 	return n;
+}
+
+/*
+ * The confirmation of a "yes" that leaves no seat free says so plainly
+ * (status-going-full: "これで定員に達しました"), so that "full" in the
+ * details does not read as if this person were on the waitlist.  Only
+ * the sentence of a seat given (status-going) gets the addition; the
+ * waitlisted have their own.
+ */
+static void
+evmail_seats_filled(struct evmail_vars *v, const struct config *cf,
+    const struct list *l, const struct event *e, const char *tmpl,
+    const struct evmail_to *t)
+{
+	struct buf going = BUF_INIT, full = BUF_INIT;
+	const char *status = evmail_var_get(v, "status");
+
+	if (strcmp(tmpl, "event-confirm") != 0 || t->method == NULL ||
+	    t->partstat != ICAL_PS_ACCEPTED || e->capacity <= 0 ||
+	    e->taken < e->capacity || status == NULL)
+		return;
+	evmail_label(&going, cf, l->language, "status-going", v);
+	if (strcmp(status, buf_cstr(&going)) == 0) {
+		evmail_label(&full, cf, l->language, "status-going-full", v);
+		evmail_var(v, "status", buf_cstr(&full));
+	}
+	buf_free(&going);
+	buf_free(&full);
 }
 
 /*
@@ -485,6 +502,7 @@ evmail_personal(const struct config *cf, struct store *st,
 	evmail_label(&g, cf, l->language, t->name && *t->name ? "greeting" :
 	    "greeting-anon", v);
 	evmail_var(v, "greeting", buf_cstr(&g));
+	evmail_seats_filled(v, cf, l, e, tmpl, t);
 	compose_init(&c);
 	evmail_rsvp_addr(&rsvp, cf, l, e);
 	compose_field_addr(&c, "From", l->description, buf_cstr(&rsvp));
@@ -503,10 +521,10 @@ evmail_personal(const struct config *cf, struct store *st,
 		a.rsvp = strcmp(t->method, "REQUEST") == 0;
 		if (ical_build(&cal, &ie, t->method, &a) != 0)
 			goto done;
-		evmail_mime(&m, &c, buf_cstr(&cal), t->method, NULL, 0, NULL,
-		    NULL);
+		evmail_mime(&m, cf, l, &c, buf_cstr(&cal), t->method, NULL, 0,
+		    NULL, NULL);
 	} else
-		evmail_mime(&m, &c, NULL, NULL, NULL, 0, NULL, NULL);
+		evmail_mime(&m, cf, l, &c, NULL, NULL, NULL, 0, NULL, NULL);
 	if (evmail_queue(cf, st, l, &c, &m, t->addr, 0, NULL) != 0)
 		goto done;
 	log_info("%s: %s: %s %s to <%s>", c.id, l->name, e->ref, tmpl,
@@ -605,7 +623,7 @@ evmail_roster(const struct config *cf, struct store *st,
 		goto done;
 	compose_basics(&c, cf, "auto-replied", in_reply_to);
 	compose_field(&c, "X-Loop", buf_cstr(&from));
-	evmail_mime(&m, &c, NULL, NULL, csv.data, csv.len,
+	evmail_mime(&m, cf, l, &c, NULL, NULL, csv.data, csv.len,
 	    "text/csv; charset=UTF-8", buf_cstr(&name));
 	if (evmail_queue(cf, st, l, &c, &m, to, 0, NULL) != 0)
 		goto done;

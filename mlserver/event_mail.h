@@ -11,7 +11,9 @@
  * calendar as an invite.ics attachment for clients that only import
  * files.  Every personal mail comes from LIST-rsvp+EVENT@D, the event's
  * ORGANIZER, so that replying, or pressing a calendar's answer button,
- * reaches the address that records answers.
+ * reaches the address that records answers.  The text and the header
+ * fields are in the list's charset as compose writes them (ISO-2022-JP
+ * for a list that asks for it); the calendar parts are UTF-8 always.
  */
 #ifndef MLS_EVENT_MAIL_H
 #define MLS_EVENT_MAIL_H

@@ -78,6 +78,58 @@ START_TEST(japanese_forms)
 }
 END_TEST
 
+/* A range mark with nothing after it: a start, and no end given. */
+START_TEST(open_end)
+{
+	struct event_when start, w;
+
+	expect_start("12月5日 18:30～", DEC5_14 + 4 * 3600 + 1800, 0, 0);
+	expect_start("12月5日 18:30〜", DEC5_14 + 4 * 3600 + 1800, 0, 0);
+	expect_start("12月5日 18:30~", DEC5_14 + 4 * 3600 + 1800, 0, 0);
+	expect_start("12月5日 18:30 ～ ", DEC5_14 + 4 * 3600 + 1800, 0, 0);
+	expect_start("12月5日 午後6時半から", DEC5_14 + 4 * 3600 + 1800, 0,
+	    0);
+	expect_start("１２月５日（土）１８：３０～", DEC5_14 + 4 * 3600 + 1800,
+	    0, 0);
+	expect_start("2026-12-05 14:00-", DEC5_14, 0, 0);
+	expect_start("12月5日～", DEC5_0, 0, 1);
+	/* 2027-01-09 13:30 Tokyo, a Saturday, without a blank. */
+	expect_start("1月9日(土)13:30～", (time_t)1799469000, 0, 0);
+	expect_error("1月9日(金)13:30～", EVD_WEEKDAY);
+	expect_error("18:30～", EVD_NODATE);
+	expect_error("12月5日 18:30～～", EVD_SYNTAX);
+	/* An End or a Deadline has no open end. */
+	ck_assert_int_eq(start_of("12月5日 14:00", &start), EVD_OK);
+	ck_assert_int_eq(event_date_parse("16:00～", EVD_END, TZ, NOW, &start,
+	    &w, NULL), EVD_SYNTAX);
+	ck_assert_int_eq(event_date_parse("12月3日～", EVD_DEADLINE, TZ, NOW,
+	    &start, &w, NULL), EVD_SYNTAX);
+}
+END_TEST
+
+/* 令和 N is 2018 + N, as official notices write the year. */
+START_TEST(era)
+{
+	struct event_when start, w;
+
+	expect_start("令和8年12月5日", DEC5_0, 0, 1);
+	expect_start("令和8年12月5日(土) 14:00～16:00", DEC5_14, DEC5_16, 0);
+	expect_start("令和 8 年 12月5日 14時", DEC5_14, 0, 0);
+	expect_start("令和８年１２月５日　午後２時", DEC5_14, 0, 0);
+	expect_start("㋿8年12月5日 14:00", DEC5_14, 0, 0);
+	expect_error("令和8年12月5日(金)", EVD_WEEKDAY);
+	expect_error("令和7年12月5日 14:00", EVD_PAST);
+	expect_error("令和年12月5日", EVD_SYNTAX);
+	expect_error("令和8年2月30日", EVD_BADDATE);
+	/* 令和元年 is 2019: long past. */
+	expect_error("令和元年5月1日", EVD_PAST);
+	ck_assert_int_eq(start_of("12月5日 14:00", &start), EVD_OK);
+	ck_assert_int_eq(event_date_parse("令和8年12月3日", EVD_DEADLINE, TZ,
+	    NOW, &start, &w, NULL), EVD_OK);
+	ck_assert_int_eq(w.start, (time_t)1796309999);
+}
+END_TEST
+
 START_TEST(full_width_digits)
 {
 	expect_start("１２月５日（土）１４：００～１６：００", DEC5_14, DEC5_16,
@@ -221,9 +273,31 @@ START_TEST(counts)
 	ck_assert_int_eq(event_count_parse("unlimited", &n), 0);
 	ck_assert_int_eq(n, 0);
 	ck_assert_int_eq(event_count_parse("たくさん", &n), -1);
-	ck_assert_int_eq(event_count_parse("30名くらい", &n), -1);
 	ck_assert_int_eq(event_count_parse("", &n), -1);
 	ck_assert_int_eq(event_count_parse("-3", &n), -1);
+	ck_assert_int_eq(event_count_parse("約", &n), -1);
+	ck_assert_int_eq(event_count_parse("30名まで 要予約", &n), -1);
+	ck_assert_int_eq(event_count_parse("30名 40名", &n), -1);
+}
+END_TEST
+
+/* The words flyers put around the number. */
+START_TEST(counts_as_flyers_write_them)
+{
+	static const char *const forms[] = {
+		"先着30名", "先着 30 名", "先着順30名", "30名まで", "約30名",
+		"30名程度", "30人", "30名ほど", "30名くらい", "30人ぐらい",
+		"約３０名", "先着３０名様", "最大30名", "30名以内", "about 30",
+		"up to 30 people", "max 30",
+	};
+	int n;
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		n = -1;
+		ck_assert_msg(event_count_parse(forms[i], &n) == 0,
+		    "\"%s\" refused", forms[i]);
+		ck_assert_msg(n == 30, "\"%s\": %d", forms[i], n);
+	}
 }
 END_TEST
 
@@ -281,6 +355,8 @@ main(void)
 
 	tcase_add_test(tc, iso_and_slashes);
 	tcase_add_test(tc, japanese_forms);
+	tcase_add_test(tc, open_end);
+	tcase_add_test(tc, era);
 	tcase_add_test(tc, full_width_digits);
 	tcase_add_test(tc, english_forms);
 	tcase_add_test(tc, year_is_next_occurrence);
@@ -289,6 +365,7 @@ main(void)
 	tcase_add_test(tc, end_and_deadline);
 	tcase_add_test(tc, the_config_timezone_counts);
 	tcase_add_test(tc, counts);
+	tcase_add_test(tc, counts_as_flyers_write_them);
 	tcase_add_test(tc, formats);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

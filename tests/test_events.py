@@ -20,6 +20,7 @@ import email.utils
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 import unittest
@@ -27,7 +28,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (LIST_DOMAIN, MEMBER_DOMAIN, Daemon, Sink,  # noqa: E402
-    default_lists, make_message, wait_until)
+    cp50220_decode, default_lists, make_message, wait_until)
 
 SEWANIN = "sewanin@" + MEMBER_DOMAIN    # setagaya's organizer, tokyo's mod
 TARO = "taro@" + MEMBER_DOMAIN          # setagaya members
@@ -57,58 +58,42 @@ def jst(dt):
     return dt.astimezone(JST).strftime("%Y-%m-%d %H:%M")
 
 
-def unfold_ics(text):
-    """RFC 5545 content lines, unfolded, as (NAME, {PARAM: value}, value)."""
-    text = text.replace("\r\n", "\n")
-    lines = []
-    for raw in text.split("\n"):
-        if raw[:1] in (" ", "\t") and lines:
-            lines[-1] += raw[1:]
-        elif raw:
-            lines.append(raw)
-    out = []
-    for line in lines:
-        # The value starts at the first ':' outside a quoted parameter.
-        quoted = False
-        for i, ch in enumerate(line):
-            if ch == '"':
-                quoted = not quoted
-            elif ch == ":" and not quoted:
-                break
-        head, value = line[:i], line[i + 1:]
-        parts = re.findall(r'(?:[^;"]|"[^"]*")+', head)
-        name = parts[0].upper()
-        params = {}
-        for p in parts[1:]:
-            k, _, v = p.partition("=")
-            params[k.upper()] = v.strip('"')
-        out.append((name, params, value))
-    return out
+ICAL_DUMP = os.path.join(os.environ.get("top_builddir") or
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    "tests", "ical_dump")
 
 
-def ics_unescape(v):
-    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN"
-        else m.group(1), v)
+def ical_read(text):
+    """The calendar as libical reads it (tests/ical_dump): METHOD, and
+    per VEVENT its properties as (NAME, {PARAM: value}, value), TEXT
+    values unescaped.  Fails the test when libical finds an error."""
+    r = subprocess.run([ICAL_DUMP], input=text.encode("utf-8"),
+        capture_output=True)
+    if r.returncode != 0:
+        raise AssertionError("libical refuses the calendar: %s\n%s"
+            % (r.stderr.decode(errors="replace"), text))
+    data = json.loads(r.stdout)
+    return data["method"], [[tuple(p) for p in ev] for ev in data["events"]]
+
+
+def ics_lines_ok(text):
+    """RFC 5545 3.1: CRLF line ends, lines of at most 75 octets."""
+    lines = text.split("\r\n")
+    if lines[-1] != "" or any("\n" in line for line in lines):
+        return False
+    return all(len(line.encode("utf-8")) <= 75 for line in lines)
 
 
 class Calendar:
-    """The VCALENDAR of a mail: METHOD and the first VEVENT's lines."""
+    """The VCALENDAR of a mail as libical reads it: METHOD and its one
+    VEVENT's properties."""
 
     def __init__(self, text):
+        assert ics_lines_ok(text), "not folded as RFC 5545 says:\n" + text
         self.text = text
-        self.lines = unfold_ics(text)
-        self.method = None
-        self.event = []
-        inside = False
-        for name, params, value in self.lines:
-            if name == "METHOD":
-                self.method = value
-            if name == "BEGIN" and value == "VEVENT":
-                inside = True
-            elif name == "END" and value == "VEVENT":
-                inside = False
-            elif inside:
-                self.event.append((name, params, value))
+        self.method, events = ical_read(text)
+        assert len(events) == 1, text
+        self.event = events[0]
 
     def get(self, name):
         for n, p, v in self.event:
@@ -338,14 +323,18 @@ class Events(Base):
                 "未定", "参加 +1", self.rsvp_addr(ref), "年末の集いです"):
             self.assertIn(needle, text)
         self.assertIn(when.strftime("%-m月%-d日"), text)
+        # A PUBLISH invitation has no answer buttons: the text promises
+        # them only with the personal invitation that follows an answer.
+        self.assertIn("確認のメールをお送りします", text)
+        self.assertNotIn("ボタンからもご回答いただけます", text)
 
         cal, method = calendar_of(m)
         self.assertEqual(method, "PUBLISH")
         self.assertEqual(cal.method, "PUBLISH")
         self.assertEqual(cal.get("SUMMARY"), "忘年会")
-        self.assertEqual(ics_unescape(cal.get("LOCATION")),
+        self.assertEqual(cal.get("LOCATION"),
             "世田谷区民会館 第2会議室")
-        self.assertIn("年末の集いです", ics_unescape(cal.get("DESCRIPTION")))
+        self.assertIn("年末の集いです", cal.get("DESCRIPTION"))
         start = utc(cal.get("DTSTART"))
         self.assertEqual(start, when)
         self.assertEqual(utc(cal.get("DTEND")) - start,
@@ -417,6 +406,12 @@ class Events(Base):
             "参加します。\n\n> 参加のご回答のお願い\n> 不参加\n")
         m, cal = self.personal(HANAKO, "参加を受け付けました", "REQUEST")
         self.assertEqual(self.attendee(cal)[0]["PARTSTAT"], "ACCEPTED")
+        # She has a seat, and is told plainly that the seats are gone;
+        # the waitlist is not hers.
+        self.assertIn("参加を受け付けました（ご本人を含め 1 名）。"
+            "これで定員に達しました。", m.body_text())
+        self.assertIn("定員: 3名（満席）", m.body_text())
+        self.assertNotIn("キャンセル待ち", m.body_text())
 
         # 3. A Gmail calendar REPLY: full, so the waitlist.
         self.send(rsvp, JIRO, None, None, raw=calendar_reply(JIRO, uid,
@@ -424,6 +419,7 @@ class Events(Base):
             organizer=rsvp))
         m, cal = self.personal(JIRO, "キャンセル待ち", "REQUEST")
         self.assertIn("1 番目", m.body_text())
+        self.assertNotIn("これで定員に達しました", m.body_text())
         self.assertEqual(self.attendee(cal)[0]["PARTSTAT"], "TENTATIVE")
         # Outlook.com: no ORGANIZER, the address in capitals; maybe.
         self.send(rsvp, SABURO, None, None, raw=calendar_reply(SABURO, uid,
@@ -502,7 +498,7 @@ class Events(Base):
             m, cal = self.personal(who, "変更になりました", "REQUEST")
             self.assertEqual(cal.get("SEQUENCE"), "1")
             self.assertEqual(cal.get("UID"), uid)
-            self.assertEqual(ics_unescape(cal.get("LOCATION")),
+            self.assertEqual(cal.get("LOCATION"),
                 "世田谷区民会館 大ホール")
             self.assertEqual(self.attendee(cal)[0]["PARTSTAT"], partstat)
             self.assertIn("会場が広くなりました", m.body_text())
@@ -577,11 +573,20 @@ class Events(Base):
         self.assertIn("Places: 2 (2 left)", text)
         self.assertIn(when.strftime("%A %-d %B %Y"), text)
         self.assertIn('"yes +1"', text)
+        self.assertIn("Once you answer, you will get a confirmation with "
+            "an invitation for your calendar", text)
         self.send(self.rsvp_addr(ref), TARO, "Re: Year-end party",
             "yes +2\n")
         m, cal = self.personal(TARO, "Thank you for your answer", "REQUEST")
         self.assertIn("on the waiting list at number 1", m.body_text())
         self.assertIn("Your answer:", m.decoded_subject())
+        self.send(self.rsvp_addr(ref), JIRO, "Re: Year-end party",
+            "yes +1\n")
+        m, cal = self.personal(JIRO, "Thank you for your answer", "REQUEST")
+        self.assertIn("You are registered (party of 2). With your answer, "
+            "the event is now full.", m.body_text())
+        self.assertIn("Places: 2 (all taken)", m.body_text())
+        self.assertNotIn("waiting list", m.body_text())
         self.send(REQUEST, HANAKO, "", "rsvp %s maybe\n" % ref)
         r = self.wait_text(HANAKO, "> rsvp %s maybe" % ref)
         self.assertIn('You are registered as "maybe"', r.body_text())
@@ -590,6 +595,121 @@ class Events(Base):
         self.send(EVENTS, SEWANIN, "x", "Date: 2027-02-30 10:00\n")
         r = self.wait_text(SEWANIN, "could not be read")
         self.assertIn("There is no such date or time.", r.body_text())
+        # Two changes read as a list, not "the date, place changed".
+        self.send(EVENTS, SEWANIN, "x", "Event: %s\nDate: %s\n"
+            "Place: Town Hall\n" % (ref, (when + datetime.timedelta(
+            days=1)).strftime("%Y-%m-%d %H:%M")))
+        r = self.wait_text(SEWANIN, "has been changed")
+        self.assertIn('"Year-end party", has been changed (date, place), '
+            "and the 3 people who answered have been told.", r.body_text())
+        m = self.wait_text(JIRO, "Some details of")
+        self.assertIn("Some details of Year-end party (%s) have changed "
+            "(date, place). Here they are as they stand now:" % ref,
+            m.body_text())
+
+
+class Charset(Base):
+    """A list with charset = "iso-2022-jp" (older phones) gets its event
+    mail in ISO-2022-JP like the rest of the server's mail: the text part
+    7bit with the NEC and IBM extensions as Japanese clients write them,
+    the Subject and names as ISO-2022-JP words; the calendar stays UTF-8
+    (RFC 5545)."""
+
+    TITLE = "第①回 髙橋先生を囲む会"
+    PLACE = "髙島屋 ①番会議室"
+
+    def setUp(self):
+        lists = [dict(lst) for lst in default_lists()]
+        for lst in lists:
+            if lst["name"] == "setagaya":
+                lst["charset"] = "iso-2022-jp"
+        Base.setUp(self, {"lists": tuple(lists)})
+
+    def jis_text(self, m):
+        """The text/plain part, checked to be ISO-2022-JP in 7bit, as
+        text."""
+        parts = [p for p in m.parts() if p.get_content_type() == "text/plain"]
+        self.assertEqual(len(parts), 1, m.raw[:2000])
+        part = parts[0]
+        self.assertEqual(part.get_content_charset(), "iso-2022-jp")
+        self.assertEqual(part["Content-Transfer-Encoding"], "7bit")
+        body = part.get_payload(decode=True)
+        self.assertTrue(all(b < 0x80 for b in body), "8-bit octets")
+        return cp50220_decode(body)
+
+    def jis_words(self, m, field):
+        raw = m.headers[field]
+        self.assertIn("=?ISO-2022-JP?B?", raw)
+        self.assertNotIn("UTF-8", raw.upper())
+        for w in re.findall(r"=\?[^?]+\?[BQ]\?[^?]*\?=", raw):
+            self.assertLessEqual(len(w), 75)
+
+    def test_announcement_and_confirmation_in_iso_2022_jp(self):
+        when = (datetime.datetime.now(JST) + datetime.timedelta(
+            days=20)).replace(hour=14, minute=0, second=0, microsecond=0)
+        self.send(EVENTS, SEWANIN, self.TITLE, "日時: %s\n場所: %s\n"
+            "定員: 先着30名\n\n①から順にご案内します。\n" % (jst(when),
+            self.PLACE))
+        reply = self.wait_text(SEWANIN, "を登録し")
+        ref = "E" + EVENT_RE.search(reply.body_text()).group(1)
+
+        m = self.announcement(TARO, ref)
+        self.assertTrue(all(b < 0x80 for b in m.raw), "8-bit octets")
+        text = self.jis_text(m)
+        for needle in (self.TITLE, "場所: " + self.PLACE,
+                "定員: 30名（残り 30 席）", "①から順にご案内します",
+                self.rsvp_addr(ref)):
+            self.assertIn(needle, text)
+        self.jis_words(m, "Subject")
+        self.assertEqual(m.decoded_subject(), "[世田谷] 【ご案内】%s（%s）"
+            % (self.TITLE, "%d/%d(%s)" % (when.month, when.day,
+            WEEKDAYS[when.weekday()])))
+        self.jis_words(m, "From")
+        self.assertEqual(m.header("From"), "世田谷パートナーズの会 <%s>"
+            % self.rsvp_addr(ref))
+        self.assertIn("<setagaya.%s>" % LIST_DOMAIN, m.header("List-Id"))
+        cal, method = calendar_of(m)
+        self.assertEqual(method, "PUBLISH")
+        self.assertEqual(cal.get("SUMMARY"), self.TITLE)
+        self.assertEqual(cal.get("LOCATION"), self.PLACE)
+        part = [p for p in m.parts()
+            if p.get_content_type() == "text/calendar"][0]
+        self.assertEqual(part.get_content_charset(), "utf-8")
+
+        # The personal confirmation: the same, and the person's name.
+        self.send(self.rsvp_addr(ref), TARO, "Re", "参加\n")
+        m, cal = self.personal(TARO, "参加を受け付けました", "REQUEST")
+        text = self.jis_text(m)
+        self.assertIn("山田太郎 様", text)
+        self.assertIn(self.TITLE, text)
+        self.jis_words(m, "Subject")
+        self.assertIn(self.TITLE, m.decoded_subject())
+        self.jis_words(m, "To")
+        self.assertEqual(m.header("To"), "山田太郎 <%s>" % TARO)
+        self.assertEqual(cal.get("SUMMARY"), self.TITLE)
+
+        # The roster mail: its text too; the CSV stays UTF-8 with a BOM.
+        self.send(REQUEST, SEWANIN, "", "名簿 %s\n" % ref)
+        m = self.wait_mails(SEWANIN, 1, lambda x: any(
+            p.get_filename() == "roster-%s.csv" % ref for p in x.parts()))[-1]
+        self.assertIn(ref, self.jis_text(m))
+        csv = [p for p in m.parts()
+            if p.get_filename() == "roster-%s.csv" % ref][0]
+        self.assertTrue(csv.get_payload(decode=True).startswith(
+            b"\xef\xbb\xbf"))
+
+    def test_other_lists_stay_utf8(self):
+        # A region event is the region list's mail: UTF-8, even to a
+        # member of the ISO-2022-JP chapter list.
+        self.send("tokyo-events@" + LIST_DOMAIN, SEWANIN, self.TITLE,
+            "日時: %s\n" % jst(datetime.datetime.now(JST) +
+            datetime.timedelta(days=20)))
+        self.wait_text(SEWANIN, "を登録し")
+        m = self.wait_mails(MEGURO, 1, lambda x: x.header("List-Id"))[-1]
+        part = [p for p in m.parts()
+            if p.get_content_type() == "text/plain"][0]
+        self.assertEqual(part.get_content_charset(), "utf-8")
+        self.assertIn(self.TITLE, m.body_text())
 
 
 class Reminders(Base):
