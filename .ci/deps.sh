@@ -4,7 +4,9 @@
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config
 libetpan-dev libesmtp-dev libsqlite3-dev libconfig-dev libssl-dev libical-dev check
-postfix swaks sqlite3 python3 ca-certificates valgrind"
+postfix swaks sqlite3 python3 ca-certificates valgrind
+dovecot-imapd dovecot-pop3d dovecot-core openssl
+chromium fonts-ipafont-gothic"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

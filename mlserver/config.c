@@ -21,10 +21,13 @@
 #include "addr.h"
 #include "buf.h"
 #include "config.h"
+#include "config_relay.h"
+#include "digest.h"
 #include "event_handle.h"
 #include "filter.h"
 #include "ical.h"
 #include "log.h"
+#include "mailbox.h"
 #include "proposal_sched.h"
 #include "xmalloc.h"
 
@@ -64,10 +67,14 @@ static void	 cfg_lists(struct loader *, const config_setting_t *,
 		    struct config *);
 static void	 cfg_list(struct loader *, const config_setting_t *,
 		    struct config *, struct list *);
+static void	 cfg_digest(struct loader *, const config_setting_t *,
+		    struct digest_conf *);
 static int	 cfg_scope(struct loader *, const config_setting_t *,
 		    struct config *, struct list *, const char *);
 static int	 cfg_list_name_ok(const char *);
 static char	*cfg_abspath(const char *);
+static void	 cfg_relay_error(void *, const config_setting_t *,
+		    const char *);
 static void	 strv_free(struct strv *);
 static int	 strv_has_addr(const struct strv *, const char *);
 
@@ -81,11 +88,12 @@ static const char *const top_keys[] = {
 	"queue", "network", "lists", "mailboxes", "max_message_size",
 	"token_days", "reply_limit", "templates", "bounce",
 	"proposal_schedule", "proposal_reminder_days", "moderation", "dmarc",
-	"reminders", NULL
+	"reminders", "digest", NULL
 };
 static const char *const relay_keys[] = {
 	"host", "port", "starttls", "max_recipients", "max_transactions",
-	NULL
+	"user", "password_file", "ca_file", "tls_verify",
+	"max_messages_per_hour", "max_recipients_per_message", NULL
 };
 static const char *const queue_keys[] = {
 	"retry_first", "retry_max", "lifetime", NULL
@@ -104,7 +112,7 @@ static const char *const chapter_keys[] = {
 static const char *const list_keys[] = {
 	"name", "scope", "policy", "moderators", "subject_prefix",
 	"language", "forward_to", "archive", "description",
-	"footer", "charset", "from_munging", "filters", NULL
+	"footer", "charset", "from_munging", "filters", "digest", NULL
 };
 static const char *const moderation_keys[] = {
 	"expire", "notice_interval", NULL
@@ -600,6 +608,19 @@ cfg_scope(struct loader *ld, const config_setting_t *s, struct config *cf,
 	return -1;
 }
 
+/* digest = { time; max_size; } of group, over what *dc holds (digest.h). */
+static void
+cfg_digest(struct loader *ld, const config_setting_t *group,
+    struct digest_conf *dc)
+{
+	const config_setting_t *bad;
+	const char *why;
+
+	if (digest_conf_parse(config_setting_get_member(group, "digest"), dc,
+	    &bad, &why) != 0)
+		cfg_error(ld, bad, "%s", why);
+}
+
 static void
 cfg_list(struct loader *ld, const config_setting_t *s, struct config *cf,
     struct list *l)
@@ -667,6 +688,8 @@ cfg_list(struct loader *ld, const config_setting_t *s, struct config *cf,
 		}
 	}
 	cfg_list_mail(ld, s, l);
+	l->digest = cf->digest;
+	cfg_digest(ld, s, &l->digest);
 	arch = config_setting_get_member(s, "archive");
 	if (arch != NULL) {
 		if (!config_setting_is_group(arch)) {
@@ -713,6 +736,13 @@ cfg_lists(struct loader *ld, const config_setting_t *root, struct config *cf)
 				    "(first at line %d)", l->name,
 				    cf->lists[j].line);
 	}
+}
+
+/* config_relay_load() reports through this (config_relay.h). */
+static void
+cfg_relay_error(void *arg, const config_setting_t *s, const char *msg)
+{
+	cfg_error(arg, s, "%s", msg);
 }
 
 /* Relative paths are taken from the directory the program started in. */
@@ -825,6 +855,7 @@ config_load(const char *path, struct config **out, struct buf *errors)
 	    cfg_int(&ld, relay, "max_recipients", 50, 1, 1000) : 50;
 	cf->relay.max_transactions = relay ?
 	    cfg_int(&ld, relay, "max_transactions", 100, 1, 10000) : 100;
+	config_relay_load(relay, path, &cf->relay, cfg_relay_error, &ld);
 
 	queue = config_setting_get_member(root, "queue");
 	if (queue)
@@ -839,8 +870,13 @@ config_load(const char *path, struct config **out, struct buf *errors)
 	cfg_bounce(&ld, root, cf);
 	cfg_moderation(&ld, root, cf);
 	cfg_proposals(&ld, root, cf);
+	digest_conf_init(&cf->digest);
+	cfg_digest(&ld, root, &cf->digest);	/* before the lists: inherited */
 	cfg_network(&ld, root, cf);
 	cfg_lists(&ld, root, cf);
+	/* After the lists: a mailbox's address must route to one. */
+	ld.nerrors += mailbox_conf_load(config_setting_get_member(root,
+	    "mailboxes"), cf, path, errors, &cf->mailboxes, &cf->nmailboxes);
 	config_destroy(&lc);
 	if (ld.nerrors > 0) {
 		config_free(cf);
@@ -909,9 +945,11 @@ config_free(struct config *cf)
 	free(cf->language);
 	free(cf->timezone);
 	free(cf->relay.host);
+	config_relay_free(&cf->relay);
 	free(cf->network_name);
 	free(cf->templates_dir);
 	free(cf->dmarc.resolver);
+	mailbox_conf_free(cf->mailboxes, cf->nmailboxes);
 	free(cf);
 }
 

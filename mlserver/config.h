@@ -53,6 +53,7 @@ struct archive_conf {
 };
 
 struct filter_chain;
+struct mailbox_conf;
 
 enum from_munging {
 	MUNGE_NEVER,
@@ -73,6 +74,12 @@ struct dmarc_conf {
 	int	 cache;		/* seconds an answer is kept */
 };
 
+/* digest = { time = "07:00"; max_size = 100000; } (digest.h) */
+struct digest_conf {
+	int	minute;		/* of the day, in timezone: the daily send */
+	long	max_size;	/* octets of waiting posts that send it early */
+};
+
 struct list {
 	char			*name;
 	enum scope_kind		 scope;
@@ -89,6 +96,7 @@ struct list {
 	char			*charset;	/* of our own mail; NULL: UTF-8 */
 	enum from_munging	 from_munging;	/* see dmarc.h */
 	struct filter_chain	*filters;	/* NULL: none (filter.h) */
+	struct digest_conf	 digest;	/* the config's, or its own */
 	int			 line;
 };
 
@@ -98,6 +106,14 @@ struct relay_conf {
 	int	 starttls;
 	int	 max_recipients;	/* per SMTP transaction */
 	int	 max_transactions;	/* per SMTP session */
+	/* A provider's submission server (config_relay.h): */
+	char	*user;			/* AUTH user; NULL: no AUTH */
+	char	*password;		/* read from password_file at load */
+	char	*password_file;
+	char	*ca_file;		/* NULL: the system's CAs */
+	int	 tls_noverify;		/* tls_verify = false; 0 = verify */
+	int	 max_messages_per_hour;	/* transactions; 0: no limit */
+	int	 max_recipients_per_message;	/* 0: not set */
 };
 
 struct queue_conf {
@@ -146,6 +162,9 @@ struct config {
 	long			 proposal_reminder;	/* seconds */
 	int			*reminders;	/* event reminder leads, s */
 	size_t			 nreminders;
+	struct digest_conf	 digest;	/* lists' default (digest.h) */
+	struct mailbox_conf	*mailboxes;	/* mailbox.h */
+	size_t			 nmailboxes;
 	int			 refs;
 };
 

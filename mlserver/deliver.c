@@ -27,10 +27,16 @@
  * session for whatever is left (DEFERRED, except recipients a 5xx RCPT
  * reply already refused).  The finished flag guards the one callback per
  * transaction.  A status counts only when complete (deliver_class()).
+ * This file drives the session; the settling itself, and the log line,
+ * are in deliver_settle.c.
  *
  * Two workarounds for libESMTP 1.1.0 on this system, each explained
  * where it is made: deliver_nodelay() (Nagle cost 40 ms a transaction)
- * and deliver_tls() (an SSL_CTX use-after-free, and TLS 1.3 stalls).
+ * and deliver_tls_setup() in deliver_tls.c (an SSL_CTX use-after-free,
+ * and TLS 1.3 stalls).  SMTP AUTH, which libESMTP reports through no
+ * event, is followed in deliver_auth.c; a session that went past AUTH
+ * without succeeding has its refusals taken as deferrals
+ * (deliver_unauthenticated()).
  *
  * A reply of 2xx to DATA itself (a broken server; libESMTP then reports
  * MESSAGESENT without sending the data) must not count as delivery: the
@@ -57,13 +63,13 @@
 #include <string.h>
 
 #include <openssl/ssl.h>	/* before libesmtp.h: smtp_starttls_set_ctx() */
-#include <openssl/x509.h>
 
 #include <libesmtp.h>
 
 #include "buf.h"
 #include "config.h"
 #include "deliver.h"
+#include "deliver_private.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -77,43 +83,12 @@
 #define DELIVER_TO_TRANSFER	120000	/* each write of the data */
 #define DELIVER_TO_DATA2	120000	/* the final reply after "." */
 
-struct deliver_ctx;
-
-/* One transaction as libESMTP sees it. */
-struct deliver_msg {
-	struct deliver_ctx	*ctx;
-	struct deliver_txn	*txn;
-	smtp_message_t		 msg;
-	smtp_recipient_t	*rcpts;
-	size_t			 off;		/* message reader's position */
-	int			 data_started;	/* reader rewound: data went out */
-	int			 finished;	/* done() was called */
-};
-
-/* One call of deliver_session(). */
-struct deliver_ctx {
-	char			*relay;		/* "host:port" */
-	struct deliver_msg	*msgs;
-	size_t			 nmsgs;
-	deliver_done_fn		*done;
-	void			*arg;
-	int			 port;
-	int			 starttls;
-	int			 connected;	/* SMTP_EV_CONNECT seen */
-	int			 tls_ok;	/* SMTP_EV_STARTTLS_OK seen */
-	int			 reached;	/* some MAIL FROM was answered */
-	char			 reason[512];	/* first session failure, or "" */
-	char			 last_reply[512]; /* last server line before
-						     any MAIL FROM */
-};
-
 static char	*deliver_relay_name(const struct relay_conf *, int *,
 		    struct buf *);
 static int	 deliver_run(struct deliver_ctx *, const struct relay_conf *);
 static void	 deliver_defer_all(struct deliver_ctx *);
 static int	 deliver_setup(struct deliver_ctx *, smtp_session_t,
 		    const struct relay_conf *);
-static int	 deliver_tls(struct deliver_ctx *, smtp_session_t);
 static int	 deliver_add_txn(struct deliver_ctx *, smtp_session_t,
 		    struct deliver_msg *);
 static int	 deliver_has_8bit(const char *, size_t);
@@ -126,21 +101,6 @@ static void	 deliver_set_reason(struct deliver_ctx *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static struct deliver_msg *deliver_lookup(struct deliver_ctx *,
 		    smtp_message_t);
-static int	 deliver_class(const smtp_status_t *);
-static char	*deliver_status_text(const smtp_status_t *);
-static void	 deliver_add_error(struct buf *);
-static void	 deliver_set(struct deliver_rcpt *, enum deliver_state,
-		    char *);
-static void	 deliver_settle_mail(struct deliver_ctx *,
-		    struct deliver_msg *);
-static void	 deliver_settle_message(struct deliver_ctx *,
-		    struct deliver_msg *);
-static void	 deliver_settle_lost(struct deliver_ctx *,
-		    struct deliver_msg *, const char *);
-static void	 deliver_settle_left(struct deliver_ctx *);
-static char	*deliver_session_reason(struct deliver_ctx *);
-static void	 deliver_finish(struct deliver_ctx *, struct deliver_msg *);
-static void	 deliver_log(struct deliver_ctx *, const struct deliver_txn *);
 
 int
 deliver_session(const struct relay_conf *relay, struct deliver_txn *txns,
@@ -152,6 +112,7 @@ deliver_session(const struct relay_conf *relay, struct deliver_txn *txns,
 	int rc = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.conf = relay;
 	ctx.done = done;
 	ctx.arg = arg;
 	ctx.starttls = relay->starttls;
@@ -275,11 +236,13 @@ deliver_run(struct deliver_ctx *ctx, const struct relay_conf *relay)
 	deliver_settle_left(ctx);
 	rc = ctx->reached ? 0 : -1;
 	smtp_destroy_session(session);
+	deliver_auth_free(&ctx->auth);
 	return rc;
 
 fail:
 	deliver_defer_all(ctx);
 	smtp_destroy_session(session);
+	deliver_auth_free(&ctx->auth);
 	return -1;
 }
 
@@ -326,8 +289,15 @@ deliver_setup(struct deliver_ctx *ctx, smtp_session_t session,
 		deliver_lib_error(ctx, "smtp_starttls_enable");
 		return -1;
 	}
-	if (relay->starttls && deliver_tls(ctx, session) == -1)
+	if (relay->starttls && deliver_tls_setup(session, relay, ctx->reason,
+	    sizeof(ctx->reason)) == -1) {
+		log_warnx("deliver: relay=%s %s", ctx->relay, ctx->reason);
 		return -1;
+	}
+	if (deliver_auth_setup(&ctx->auth, session, relay) == -1) {
+		deliver_set_reason(ctx, "libESMTP: cannot set up AUTH");
+		return -1;
+	}
 	if (!smtp_set_eventcb(session, deliver_event, ctx) ||
 	    !smtp_set_monitorcb(session, deliver_monitor, ctx, 0)) {
 		deliver_lib_error(ctx, "smtp_set_eventcb");
@@ -339,48 +309,6 @@ deliver_setup(struct deliver_ctx *ctx, smtp_session_t session,
 			deliver_lib_error(ctx, "smtp_set_timeout");
 			return -1;
 		}
-	return 0;
-}
-
-/*
- * Give the session an SSL_CTX of its own.  Left to itself, libESMTP 1.1.0
- * makes one process-wide SSL_CTX without taking a reference for the
- * session, and smtp_destroy_session() frees it: the next STARTTLS in the
- * process uses freed memory (seen: a crash on the second TLS session).
- * smtp_starttls_set_ctx() does take a reference, which the session's
- * destruction drops.  The relay's certificate is checked against the
- * system's CAs (SSL_CERT_FILE/SSL_CERT_DIR apply) and, by libESMTP,
- * against the relay's name.
- *
- * TLS 1.2 only: over TLS 1.3, libESMTP 1.1.0 stalls after STARTTLS in
- * about one session in five, until the 30 s timeout, while the relay's
- * EHLO reply sits unread (seen: 8 of 40 sessions; 0 of 40 with TLS 1.2).
- * Its poll loop asks SSL_pending() only, and TLS 1.3 servers send
- * session tickets after the handshake; OpenSSL can hold a record that
- * poll(2) no longer reports.
- */
-static int
-deliver_tls(struct deliver_ctx *ctx, smtp_session_t session)
-{
-	SSL_CTX *tls;
-	int ok;
-
-	if ((tls = SSL_CTX_new(TLS_client_method())) == NULL ||
-	    SSL_CTX_set_min_proto_version(tls, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_max_proto_version(tls, TLS1_2_VERSION) != 1 ||
-	    SSL_CTX_set_default_verify_paths(tls) != 1) {
-		SSL_CTX_free(tls);
-		deliver_set_reason(ctx, "TLS: cannot set up an SSL context "
-		    "with the system's CAs");
-		log_warnx("deliver: relay=%s %s", ctx->relay, ctx->reason);
-		return -1;
-	}
-	ok = smtp_starttls_set_ctx(session, tls);
-	SSL_CTX_free(tls);		/* the session holds its own reference */
-	if (!ok) {
-		deliver_lib_error(ctx, "smtp_starttls_set_ctx");
-		return -1;
-	}
 	return 0;
 }
 
@@ -536,41 +464,17 @@ deliver_event(smtp_session_t session, int event, void *arg, ...)
 		deliver_set_reason(ctx, "%s does not offer 8BITMIME, needed "
 		    "for 8-bit message data", ctx->relay);
 		break;
-	case SMTP_EV_INVALID_PEER_CERTIFICATE: {
-		long vfy = va_arg(ap, long);
+	default: {
+		char why[sizeof(ctx->reason)];
 
-		deliver_set_reason(ctx, "TLS: certificate of %s not "
-		    "verified: %s", ctx->relay,
-		    X509_verify_cert_error_string(vfy));
+		/* Certificates: deliver_tls.c.  Otherwise progress
+		 * (RCPTSTATUS, MESSAGEDATA) and extensions we do not
+		 * require: nothing to settle. */
+		if (deliver_tls_event(ctx->conf, ctx->relay, event, ap, why,
+		    sizeof(why)) && why[0] != '\0')
+			deliver_set_reason(ctx, "%s", why);
 		break;
 	}
-	case SMTP_EV_NO_PEER_CERTIFICATE:
-		deliver_set_reason(ctx, "TLS: %s sent no certificate",
-		    ctx->relay);
-		break;
-	case SMTP_EV_WRONG_PEER_CERTIFICATE: {
-		const char *name;
-
-		(void)va_arg(ap, int *);
-		name = va_arg(ap, const char *);
-		deliver_set_reason(ctx, "TLS: certificate of %s is for "
-		    "\"%s\"", ctx->relay, name ? name : "");
-		break;
-	}
-	case SMTP_EV_WEAK_CIPHER:
-		deliver_set_reason(ctx, "TLS: %s offers only a %d-bit cipher",
-		    ctx->relay, va_arg(ap, int));
-		break;
-	case SMTP_EV_NO_CLIENT_CERTIFICATE:
-	case SMTP_EV_UNUSABLE_CLIENT_CERTIFICATE:
-		/* A client certificate under ~/.authenticate/HOST/. */
-		deliver_set_reason(ctx, "TLS: unusable client certificate for "
-		    "%s", ctx->relay);
-		break;
-	default:
-		/* Progress (RCPTSTATUS, MESSAGEDATA) and extensions we do
-		 * not require: nothing to settle. */
-		break;
 	}
 	va_end(ap);
 }
@@ -643,6 +547,7 @@ deliver_monitor(const char *buf, int len, int writing, void *arg)
 	const char *end, *start;
 	size_t n;
 
+	deliver_auth_monitor(&ctx->auth, buf, len, writing);
 	if (writing != SMTP_CB_READING || ctx->reached || len <= 0)
 		return;
 	if (ctx->last_reply[0] == '4' || ctx->last_reply[0] == '5')
@@ -685,314 +590,4 @@ deliver_lookup(struct deliver_ctx *ctx, smtp_message_t msg)
 	if (m == NULL || m->ctx != ctx || m->finished)
 		return NULL;
 	return m;
-}
-
-/*
- * The reply class (2, 4, 5...) of a status, or 0 when no complete reply
- * was read.  libESMTP stores the code as soon as it has parsed it, even
- * when the line then proves malformed or the connection drops (and in
- * BDAT mode still reports MESSAGESENT); the text is set only once the
- * whole reply was read.
- */
-static int
-deliver_class(const smtp_status_t *st)
-{
-	if (st == NULL || st->code < 100 || st->code > 599 ||
-	    st->text == NULL)
-		return 0;
-	return st->code / 100;
-}
-
-/*
- * "550 5.1.1 text" from a libESMTP status (which keeps the code, the
- * enhanced code and the text apart), on one printable line; NULL when
- * there was no reply.
- */
-static char *
-deliver_status_text(const smtp_status_t *st)
-{
-	struct buf b = BUF_INIT;
-	const unsigned char *p;
-	int space = 1;		/* a separator is due before the next word */
-
-	if (deliver_class(st) == 0)
-		return NULL;
-	buf_printf(&b, "%d", st->code);
-	if (st->enh_class != 0)
-		buf_printf(&b, " %d.%d.%d", st->enh_class, st->enh_subject,
-		    st->enh_detail);
-	for (p = (const unsigned char *)(st->text ? st->text : ""); *p; p++) {
-		if (*p == '\r' || *p == '\n' || *p == ' ' || *p == '\t') {
-			space = 1;
-			continue;
-		}
-		if (space)
-			buf_addc(&b, ' ');
-		space = 0;
-		buf_addc(&b, *p < 0x20 || *p == 0x7f ? '?' : *p);
-	}
-	return buf_release(&b);
-}
-
-/* Append ": libESMTP's error" when libESMTP has one for this session. */
-static void
-deliver_add_error(struct buf *b)
-{
-	char ebuf[256];
-	const char *e;
-	int err = smtp_errno();
-
-	if (err == 0 || err == SMTP_ERR_INVAL)
-		return;
-	if ((e = smtp_strerror(err, ebuf, sizeof(ebuf))) != NULL)
-		buf_printf(b, ": %s", e);
-}
-
-static void
-deliver_set(struct deliver_rcpt *r, enum deliver_state state, char *reply)
-{
-	free(r->reply);
-	r->state = state;
-	r->reply = reply;
-}
-
-/* MAIL FROM was refused: the transaction ends here for everyone. */
-static void
-deliver_settle_mail(struct deliver_ctx *ctx, struct deliver_msg *m)
-{
-	const smtp_status_t *st = smtp_reverse_path_status(m->msg);
-	struct deliver_txn *txn = m->txn;
-	enum deliver_state state;
-	char *text;
-	size_t i;
-
-	state = deliver_class(st) == 5 ? DELIVER_FAILED : DELIVER_DEFERRED;
-	text = deliver_status_text(st);
-	for (i = 0; i < txn->nrcpts; i++)
-		deliver_set(&txn->rcpts[i], state, xstrdup(text));
-	free(text);
-	deliver_finish(ctx, m);
-}
-
-/* The relay gave its final answer for the message. */
-static void
-deliver_settle_message(struct deliver_ctx *ctx, struct deliver_msg *m)
-{
-	const smtp_status_t *ms = smtp_message_transfer_status(m->msg);
-	const smtp_status_t *rs;
-	struct deliver_txn *txn = m->txn;
-	struct buf b = BUF_INIT;
-	char *mtext, *rtext;
-	int mclass = deliver_class(ms);
-	size_t i;
-
-	mtext = deliver_status_text(ms);
-	for (i = 0; i < txn->nrcpts; i++) {
-		rs = smtp_recipient_status(m->rcpts[i]);
-		switch (deliver_class(rs)) {
-		case 5:
-			deliver_set(&txn->rcpts[i], DELIVER_FAILED,
-			    deliver_status_text(rs));
-			continue;
-		case 4:
-			deliver_set(&txn->rcpts[i], DELIVER_DEFERRED,
-			    deliver_status_text(rs));
-			continue;
-		case 2:
-			break;
-		default:
-			rtext = deliver_status_text(rs);
-			buf_reset(&b);
-			buf_printf(&b, "%s reply from %s to RCPT TO%s%s",
-			    rtext ? "unexpected" : "no", ctx->relay,
-			    rtext ? ": " : "", rtext ? rtext : "");
-			free(rtext);
-			deliver_set(&txn->rcpts[i], DELIVER_DEFERRED,
-			    xstrdup(buf_cstr(&b)));
-			continue;
-		}
-		if (mclass == 2 && m->data_started)
-			deliver_set(&txn->rcpts[i], DELIVER_SENT,
-			    xstrdup(mtext));
-		else if (mclass == 5)
-			deliver_set(&txn->rcpts[i], DELIVER_FAILED,
-			    xstrdup(mtext));
-		else if (mclass == 4)
-			deliver_set(&txn->rcpts[i], DELIVER_DEFERRED,
-			    xstrdup(mtext));
-		else if (mtext != NULL) {
-			buf_reset(&b);
-			buf_printf(&b, "unexpected reply from %s to the "
-			    "message: %s", ctx->relay, mtext);
-			deliver_set(&txn->rcpts[i], DELIVER_DEFERRED,
-			    xstrdup(buf_cstr(&b)));
-		} else {
-			/* BDAT mode reports a lost connection this way. */
-			buf_reset(&b);
-			buf_printf(&b, "lost connection with %s while "
-			    "sending the message", ctx->relay);
-			deliver_add_error(&b);
-			deliver_set(&txn->rcpts[i], DELIVER_DEFERRED,
-			    xstrdup(buf_cstr(&b)));
-		}
-	}
-	free(mtext);
-	buf_free(&b);
-	deliver_finish(ctx, m);
-}
-
-/*
- * The session ended with this transaction unsettled.  Recipients the
- * relay refused (5xx) or put off (4xx) keep that answer; for the rest we
- * cannot know whether the relay took the message: DEFERRED.
- */
-static void
-deliver_settle_lost(struct deliver_ctx *ctx, struct deliver_msg *m,
-    const char *reason)
-{
-	const smtp_status_t *rs;
-	struct deliver_txn *txn = m->txn;
-	size_t i;
-
-	for (i = 0; i < txn->nrcpts; i++) {
-		rs = smtp_recipient_status(m->rcpts[i]);
-		if (deliver_class(rs) == 5)
-			deliver_set(&txn->rcpts[i], DELIVER_FAILED,
-			    deliver_status_text(rs));
-		else if (deliver_class(rs) == 4)
-			deliver_set(&txn->rcpts[i], DELIVER_DEFERRED,
-			    deliver_status_text(rs));
-		else
-			deliver_set(&txn->rcpts[i], DELIVER_DEFERRED,
-			    xstrdup(reason));
-	}
-	deliver_finish(ctx, m);
-}
-
-/* After smtp_start_session(): settle what the session did not. */
-static void
-deliver_settle_left(struct deliver_ctx *ctx)
-{
-	struct deliver_msg *m;
-	struct buf b = BUF_INIT;
-	char *session_reason = NULL;
-	size_t i;
-
-	for (i = 0; i < ctx->nmsgs; i++) {
-		m = &ctx->msgs[i];
-		if (m->finished || m->msg == NULL)
-			continue;
-		buf_reset(&b);
-		if (m->data_started)
-			buf_printf(&b, "lost connection with %s while "
-			    "sending the message", ctx->relay);
-		else if (deliver_class(smtp_reverse_path_status(m->msg)) == 2)
-			buf_printf(&b, "lost connection with %s after MAIL "
-			    "FROM", ctx->relay);
-		else if (ctx->reached)
-			buf_printf(&b, "session with %s ended before this "
-			    "transaction", ctx->relay);
-		else {
-			if (session_reason == NULL)
-				session_reason = deliver_session_reason(ctx);
-			deliver_settle_lost(ctx, m, session_reason);
-			continue;
-		}
-		deliver_add_error(&b);
-		deliver_settle_lost(ctx, m, buf_cstr(&b));
-	}
-	free(session_reason);
-	buf_free(&b);
-}
-
-/* Why no transaction got anywhere. */
-static char *
-deliver_session_reason(struct deliver_ctx *ctx)
-{
-	struct buf b = BUF_INIT;
-	char c = ctx->last_reply[0];
-
-	if (ctx->reason[0] != '\0')
-		buf_adds(&b, ctx->reason);
-	else if (c == '4' || c == '5')
-		buf_printf(&b, "%s said: %s", ctx->relay, ctx->last_reply);
-	else {
-		if (!ctx->connected)
-			buf_printf(&b, "connect to %s", ctx->relay);
-		else if (ctx->starttls && !ctx->tls_ok)
-			buf_printf(&b, "TLS with %s failed", ctx->relay);
-		else
-			buf_printf(&b, "lost connection with %s before any "
-			    "transaction", ctx->relay);
-		deliver_add_error(&b);
-		if (!ctx->connected && b.len == strlen("connect to ") +
-		    strlen(ctx->relay))
-			buf_adds(&b, " failed");
-	}
-	return buf_release(&b);
-}
-
-/* A transaction is settled: log it and tell the caller, once. */
-static void
-deliver_finish(struct deliver_ctx *ctx, struct deliver_msg *m)
-{
-	if (m->finished)
-		return;
-	m->finished = 1;
-	deliver_log(ctx, m->txn);
-	if (ctx->done != NULL)
-		ctx->done(m->txn, ctx->arg);
-}
-
-/*
- * QUEUEID: to=<N recipients> relay=HOST:PORT status=sent (reply), with
- * the other outcomes counted behind: the first status word is the best
- * one any recipient had.
- */
-static void
-deliver_log(struct deliver_ctx *ctx, const struct deliver_txn *txn)
-{
-	static const char *const words[] = {
-		[DELIVER_SENT] = "sent",
-		[DELIVER_DEFERRED] = "deferred",
-		[DELIVER_FAILED] = "bounced",
-	};
-	static const enum deliver_state order[] = {
-		DELIVER_SENT, DELIVER_DEFERRED, DELIVER_FAILED
-	};
-	size_t count[DELIVER_FAILED + 1] = { 0 };
-	const char *first[DELIVER_FAILED + 1] = { NULL };
-	struct buf b = BUF_INIT;
-	enum deliver_state s;
-	size_t i;
-	int lead = 1;
-
-	if (txn->nrcpts == 0)
-		return;
-	for (i = 0; i < txn->nrcpts; i++) {
-		s = txn->rcpts[i].state;
-		if (s == DELIVER_PENDING)
-			s = DELIVER_DEFERRED;	/* cannot happen */
-		if (count[s]++ == 0)
-			first[s] = txn->rcpts[i].reply;
-	}
-	if (txn->nrcpts == 1)
-		buf_printf(&b, "to=<%s>", txn->rcpts[0].addr);
-	else
-		buf_printf(&b, "to=<%zu recipients>", txn->nrcpts);
-	buf_printf(&b, " relay=%s", ctx->relay);
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		s = order[i];
-		if (count[s] == 0)
-			continue;
-		if (lead)
-			buf_printf(&b, " status=%s (%s)", words[s],
-			    first[s] ? first[s] : "");
-		else
-			buf_printf(&b, ", %zu %s (%s)", count[s], words[s],
-			    first[s] ? first[s] : "");
-		lead = 0;
-	}
-	log_info("%s: %s", txn->id ? txn->id : "-", buf_cstr(&b));
-	buf_free(&b);
 }

@@ -36,9 +36,14 @@
  * everything with a reason saying so); connect() itself has no timeout
  * of ours (the kernel's SYN retries, about two minutes, apply).  With
  * relay->starttls, STARTTLS is required, TLS 1.2 is used (see
- * deliver.c), and the relay's certificate must verify against the
- * system's CAs (SSL_CERT_FILE applies) and match the relay's name as
- * configured: name the relay as in its certificate.
+ * deliver_tls.c), and the relay's certificate must verify against
+ * relay->ca_file or the system's CAs (SSL_CERT_FILE applies) and match
+ * the relay's name as configured (a DNS name, or an IPv4 address);
+ * relay->tls_noverify accepts any certificate.  With relay->user the
+ * session authenticates (SMTP AUTH, deliver_auth.c); when that fails,
+ * every recipient of the session that the relay did not take is
+ * DEFERRED with "relay HOST:PORT: authentication as USER failed:
+ * REPLY", logged once per session.
  *
  * Thread safety: no static mutable state here; each call has its own
  * libESMTP session, so calls from several threads may run at once.  The

@@ -369,7 +369,7 @@ evmail_queue(const struct config *cf, struct store *st, const struct list *l,
 	    buf_cstr(&bounces)) != 0)
 		goto done;
 	if (fanout)
-		n = outq_fanout(st, c->id, l->name);
+		n = outq_fanout(st, cf, c->id, l->name);
 	else if (outq_add_rcpt(st, c->id, rcpt) != 0)
 		n = -1;
 	if (n < 0 || outq_message_ready(st, c->id) != 0)

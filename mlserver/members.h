@@ -44,6 +44,32 @@ struct member {
 	"AND NOT EXISTS (SELECT 1 FROM members x WHERE x.list = w.name " \
 	"  AND x.addr = m.addr AND x.mode = 'nomail')"
 
+/* Membership row m (of list l) reaches list w. */
+#define MEMBERS_REACH_SQL						\
+	"(l.name = w.name OR w.scope = 'network' OR "			\
+	"  (w.scope = 'region' AND l.scope = 'chapter' AND "		\
+	"   l.region = w.region))"
+
+/*
+ * The same audience with each address's mode for list ?1: 'digest' when
+ * the person is digest on the list itself, else 'normal' when any
+ * membership reaching it is normal, else 'digest' (reached only through
+ * digest memberships, e.g. digest on a chapter of a region list).  Posts
+ * go per post to the 'normal' rows, the digest (digest.h) to the rest.
+ */
+#define MEMBERS_MODE_SQL						\
+	"SELECT m.addr AS addr, CASE "					\
+	"  WHEN max(l.name = w.name AND m.mode = 'digest') THEN 'digest' " \
+	"  WHEN max(m.mode = 'normal') THEN 'normal' "			\
+	"  ELSE 'digest' END AS mode "					\
+	"FROM members m JOIN lists l ON l.name = m.list "		\
+	"JOIN lists w ON w.name = ?1 "					\
+	"WHERE " MEMBERS_REACH_SQL " "					\
+	"AND m.mode IN ('normal', 'digest') "				\
+	"AND NOT EXISTS (SELECT 1 FROM members x WHERE x.list = w.name " \
+	"  AND x.addr = m.addr AND x.mode = 'nomail') "			\
+	"GROUP BY m.addr"
+
 typedef int members_fn(const struct member *, void *);
 typedef int audience_fn(const char *addr, void *);
 

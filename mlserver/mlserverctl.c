@@ -16,13 +16,16 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "archive.h"
 #include "buf.h"
 #include "config.h"
 #include "ctl.h"
+#include "digest.h"
 #include "event_handle.h"
 #include "members.h"
 #include "moderate.h"
 #include "outq.h"
+#include "pages.h"
 #include "proposal_ctl.h"
 #include "log.h"
 #include "route.h"
@@ -78,7 +81,8 @@ usage(void)
 	    "       queue | flush | stats | held [LIST] | bounces LIST |\n"
 	    "       approve ID | reject ID [REASON] |\n"
 	    "       proposals [LIST] [--state S] | forward [LIST] |\n"
-	    "       events [LIST] | roster EVENT |\n"
+	    "       events [LIST] | roster EVENT | digest [LIST] |\n"
+	    "       pages [LIST] | archive rebuild [LIST] |\n"
 	    "       inject [-f SENDER] RECIPIENT < MESSAGE\n");
 	exit(EX_USAGE);
 }
@@ -586,6 +590,8 @@ main(int argc, char **argv)
 	argv += i;
 	if (config_load(path, &c.cf, &errors) != 0) {
 		fputs(buf_cstr(&errors), stderr);
+		buf_free(&errors);
+		buf_free(&c.out);
 		return EX_CONFIG;
 	}
 	if (strcmp(verb, "check") == 0 && argc == 0)
@@ -625,6 +631,8 @@ main(int argc, char **argv)
 		rc = proposal_ctl_list(c.cf, c.st, argc, argv, c.json, &c.out);
 	else if (strcmp(verb, "forward") == 0 && need_store(&c) == 0)
 		rc = proposal_ctl_forward(c.cf, c.st, argc, argv, &c.out);
+	else if (strcmp(verb, "digest") == 0 && need_store(&c) == 0)
+		rc = digest_ctl(c.cf, c.st, argc, argv, &c.out);
 	else if (strcmp(verb, "events") == 0 && argc <= 1 &&
 	    need_store(&c) == 0)
 		rc = event_ctl_events(c.cf, c.st, argc ? argv[0] : NULL, c.json,
@@ -632,6 +640,12 @@ main(int argc, char **argv)
 	else if (strcmp(verb, "roster") == 0 && argc == 1 &&
 	    need_store(&c) == 0)
 		rc = event_ctl_roster(c.cf, c.st, argv[0], &c.out);
+	else if (strcmp(verb, "pages") == 0 && argc <= 1 &&
+	    need_store(&c) == 0)
+		rc = pages_ctl(c.cf, c.st, argc, argv, &c.out);
+	else if (strcmp(verb, "archive") == 0 && argc >= 1 && argc <= 2 &&
+	    need_store(&c) == 0)
+		rc = archive_ctl(c.cf, c.st, argc, argv, &c.out);
 	else
 		usage();
 	fwrite(c.out.data ? c.out.data : "", 1, c.out.len, stdout);

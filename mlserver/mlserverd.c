@@ -4,8 +4,10 @@
  * Three kinds of thread, one direction of data: LMTP connection threads
  * store into spool/new and wake the processor; the processor turns spool
  * messages into queued mail and wakes the deliverer; the deliverer hands
- * queued mail to the relay.  Each worker has its own database
- * connection.  The main thread only waits for signals: SIGHUP reloads
+ * queued mail to the relay.  A thread per configured mailbox (mailbox.h)
+ * stores what it fetches like LMTP and wakes the processor; SIGHUP
+ * restarts those threads with the new configuration.  Each worker has
+ * its own database connection.  The main thread only waits for signals: SIGHUP reloads
  * the configuration (a bad one is logged and the old one kept), SIGUSR1
  * makes deferred mail due now, SIGTERM and SIGINT stop cleanly: no new
  * connections, the SMTP session in flight finished, nothing lost.
@@ -22,14 +24,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "bounce.h"
 #include "buf.h"
 #include "config.h"
+#include "config_relay.h"
+#include "digest.h"
 #include "event_handle.h"
 #include "lmtp.h"
+#include "mailbox.h"
 #include "log.h"
 #include "moderate.h"
 #include "outq.h"
+#include "outq_rate.h"
+#include "pages.h"
 #include "process.h"
 #include "proposal_forward.h"
 #include "spool.h"
@@ -50,6 +58,7 @@ struct worker {
 static struct worker	processor = { .name = "processor" };
 static struct worker	deliverer = { .name = "deliverer" };
 static atomic_int	stopping;
+static struct mailbox_set *mailboxes;	/* mailbox.h; NULL: none */
 
 static void	 usage(void);
 static void	 worker_init(struct worker *);
@@ -139,6 +148,12 @@ processor_main(void *arg)
 			worker_wake(&deliverer);
 		if (moderate_expire(cf, st) > 0)
 			worker_wake(&deliverer);
+		if (digest_tick(st, cf) > 0)
+			worker_wake(&deliverer);
+		/* After the mail: pages of what just changed (pages.h). */
+		pages_run(cf, st);
+		/* Archive files of what was queued, after its commit. */
+		archive_flush(st, cf);
 		if (time(NULL) - last_expiry > 3600) {
 			token_expire(st);
 			store_exec(st, "DELETE FROM replies WHERE ts < "
@@ -183,6 +198,9 @@ deliverer_main(void *arg)
 		while (!stopping && (n = outq_round(st, cf)) > 0)
 			;
 		due = outq_next_due(st);
+		/* Mail held back by the provider's limits waits longer. */
+		if (due != 0 && outq_rate_resume(st, cf) > due)
+			due = outq_rate_resume(st, cf);
 		config_release(cf);
 		now = time(NULL);
 		wait = due == 0 ? 60 : due <= now ? 1 :
@@ -263,6 +281,10 @@ reload(const char *path)
 	store_close(st);
 	config_set_current(cf);
 	log_info("reloaded %s: %zu lists", path, cf->nlists);
+	config_relay_warn(&cf->relay);
+	/* Mailbox threads hold the old config: start them afresh. */
+	mailbox_stop(mailboxes);
+	mailboxes = mailbox_start(on_stored, NULL);
 	worker_wake(&processor);
 }
 
@@ -362,6 +384,8 @@ main(int argc, char **argv)
 	}
 	log_info("started: %s, %zu lists, state in %s", cf->domain,
 	    cf->nlists, cf->state_dir);
+	config_relay_warn(&cf->relay);
+	mailboxes = mailbox_start(on_stored, NULL);
 
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
@@ -378,6 +402,7 @@ main(int argc, char **argv)
 	}
 	log_info("stopping (signal %d)", sig);
 	lmtp_stop(lmtp);
+	mailbox_stop(mailboxes);
 	stopping = 1;
 	worker_wake(&processor);
 	worker_wake(&deliverer);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "bounce.h"
 #include "buf.h"
 #include "config.h"
@@ -23,6 +24,7 @@
 #include "log.h"
 #include "members.h"
 #include "outq.h"
+#include "outq_rate.h"
 #include "spool.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -87,18 +89,47 @@ outq_add_rcpt(struct store *st, const char *id, const char *rcpt)
 /*
  * Queue message id for the whole audience of list, each address once.
  * One statement: the rows stream from the members index into the queue.
+ * Every mail to a list's whole audience passes here, so this is where it
+ * is archived, in the same transaction (cf NULL: not archived).
  * Returns the number of recipients added, or -1.
  */
 long long
-outq_fanout(struct store *st, const char *id, const char *list)
+outq_fanout(struct store *st, const struct config *cf, const char *id,
+    const char *list)
 {
 	sqlite3_stmt *s = store_stmt(st, "INSERT OR IGNORE INTO outq "
 	    "(msg, rcpt) SELECT ?2, addr FROM (" MEMBERS_AUDIENCE_SQL ")");
+	long long n;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	if (store_step_done(st, s) != 0)
+		return -1;
+	n = sqlite3_changes64(st->db);
+	if (archive_record(st, cf, id, list) != 0)
+		return -1;
+	return n;
+}
+
+/*
+ * Queue id for those of list's audience whose mode for it is mode
+ * ("normal": each post; "digest": the digest), each address once.
+ */
+long long
+outq_fanout_mode(struct store *st, const char *id, const char *list,
+    const char *mode)
+{
+	sqlite3_stmt *s = store_stmt(st, "INSERT OR IGNORE INTO outq "
+	    "(msg, rcpt) SELECT ?2, addr FROM (" MEMBERS_MODE_SQL ") "
+	    "WHERE mode = ?3");
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, mode, -1, SQLITE_STATIC);
 	if (store_step_done(st, s) != 0)
 		return -1;
 	return sqlite3_changes64(st->db);
@@ -310,7 +341,8 @@ outq_txn_done(struct deliver_txn *t, void *arg)
 	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, sent);
 	sqlite3_bind_int64(s, 3, failed);
-	if (store_step_done(r->st, s) != 0 || store_commit(r->st) != 0)
+	if (store_step_done(r->st, s) != 0 ||
+	    outq_rate_note(r->st, r->cf, t) != 0 || store_commit(r->st) != 0)
 		goto fail;
 	return;
 fail:
@@ -400,6 +432,9 @@ outq_round(struct store *st, const struct config *cf)
 	sqlite3_stmt *s;
 	int rc = 0;
 
+	/* The provider's limits (outq_rate.h) may allow fewer, or none. */
+	if ((max = outq_rate_allowance(st, cf, max)) == 0)
+		return 0;
 	r.txns = xcalloc(max, sizeof(*r.txns));
 	r.senders = xcalloc(max, sizeof(*r.senders));
 	/* Unfinished messages, oldest first; the ids of each round's. */

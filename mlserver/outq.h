@@ -37,7 +37,11 @@ typedef int outq_fn(const struct outq_summary *, void *);
 int	 outq_message_add(struct store *, const char *id, const char *list,
 	    const char *kind, const char *sender);
 int	 outq_add_rcpt(struct store *, const char *id, const char *rcpt);
-long long outq_fanout(struct store *, const char *id, const char *list);
+/* Also archives the message (archive_record) when the list has an archive. */
+long long outq_fanout(struct store *, const struct config *, const char *id,
+	    const char *list);
+long long outq_fanout_mode(struct store *, const char *id, const char *list,
+	    const char *mode);
 int	 outq_message_ready(struct store *, const char *id);
 int	 outq_message_verp(struct store *, const char *id);
 int	 outq_round(struct store *, const struct config *);

@@ -16,10 +16,12 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "archive.h"
 #include "bounce.h"
 #include "buf.h"
 #include "compose.h"
 #include "config.h"
+#include "digest.h"
 #include "dmarc.h"
 #include "encword.h"
 #include "filter.h"
@@ -308,8 +310,10 @@ post_send(struct mail_ctx *ctx, const struct list *l, const char *raw,
 	    buf_cstr(&bounces)) != 0 ||
 	    (bounce_verp_wanted(ctx->st, ctx->cf, l->name) &&
 	    outq_message_verp(ctx->st, id) != 0) ||
-	    (n = outq_fanout(ctx->st, id, l->name)) < 0 ||
-	    outq_message_ready(ctx->st, id) != 0)
+	    (n = outq_fanout_mode(ctx->st, id, l->name, "normal")) < 0 ||
+	    archive_record(ctx->st, ctx->cf, id, l->name) != 0 ||
+	    outq_message_ready(ctx->st, id) != 0 ||
+	    digest_record(ctx->st, ctx->cf, l, id, out.data, out.len) != 0)
 		goto done;
 	store_count(ctx->st, "posts", 1);
 	log_info("%s: %s: post from <%s> queued as %s for %lld recipients",

@@ -19,6 +19,7 @@
 #include "proposal_forward.h"
 #include "proposal_mail.h"
 #include "proposal_sched.h"
+#include "proposal_summary.h"
 #include "proposals.h"
 #include "store.h"
 #include "template.h"
@@ -230,7 +231,9 @@ proposal_forward_list(const struct config *cf, struct store *st,
 	for (i = 0; i < l->forward_to.n; i++)
 		buf_printf(&b, "%s%s", i ? ", " : "", l->forward_to.v[i]);
 	proposal_vars_set(&pv, "forward_to", buf_cstr(&b));
-	if (fwd_send(cf, st, l, &pv) != 0)
+	/* Kept as sent, for the public page of this forward. */
+	if (fwd_send(cf, st, l, &pv) != 0 || proposal_summary_keep(cf, st, l,
+	    &pv, period, now, (int)r.n) != 0)
 		goto done;
 	for (i = 0; i < got; i++)
 		if (proposal_set_forwarded(st, &ps[i], l->name, now) != 0 ||

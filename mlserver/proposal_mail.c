@@ -280,7 +280,7 @@ proposal_mail_send(const struct config *cf, struct store *st,
 	if (compose_queue(&c, st, cf, l->name, "proposal", buf_cstr(&addr),
 	    o->rcpts, o->nrcpts) != 0)
 		goto done;
-	if (o->list_copy && ((n = outq_fanout(st, c.id, l->name)) < 0 ||
+	if (o->list_copy && ((n = outq_fanout(st, cf, c.id, l->name)) < 0 ||
 	    outq_message_ready(st, c.id) != 0))
 		goto done;
 	if (o->list_copy)

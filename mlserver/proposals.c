@@ -69,6 +69,20 @@ static const char *const proposal_steps[] = {
 	"  ts INTEGER NOT NULL,"
 	"  count INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (list, period)) WITHOUT ROWID;",
+	/*
+	 * 1 -> 2: each summary as it was sent (scheduled or by hand), for
+	 * the public page of that forward (proposal_summary.c).
+	 */
+	"CREATE TABLE proposal_summaries ("
+	"  id INTEGER PRIMARY KEY,"		/* order of sending */
+	"  list TEXT NOT NULL,"
+	"  period TEXT NOT NULL DEFAULT '',"	/* '' when sent by hand */
+	"  ts INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  body TEXT NOT NULL);"
+	"CREATE INDEX proposal_summaries_list ON proposal_summaries "
+	"  (list, id);",
 };
 
 const struct store_schema proposals_schema = {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "archive.h"
 #include "bounce.h"
 #include "buf.h"
 #include "command.h"
@@ -274,6 +275,9 @@ request_run(struct request *s, const struct command *c)
 	case CMD_STATUS:
 	case CMD_ROSTER:
 		return event_command(s, c);
+	case CMD_INDEX:
+	case CMD_GET:
+		return archive_command(s, c);
 	default:
 		/* Events, proposals and the archive come with their own
 		 * modules; until then say so rather than stay silent. */

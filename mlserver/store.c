@@ -15,11 +15,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "archive.h"
 #include "bounce.h"
 #include "config.h"
+#include "digest.h"
 #include "events.h"
 #include "log.h"
+#include "mailbox.h"
 #include "moderate.h"
+#include "outq_rate.h"
+#include "pages.h"
 #include "proposals.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -111,6 +116,11 @@ static const struct store_schema *const schemas[] = {
 	&proposals_schema,
 	&events_schema,
 	&moderation_schema,
+	&digest_schema,
+	&mailbox_schema,
+	&archive_schema,
+	&outq_rate_schema,
+	&pages_schema,		/* last: its triggers watch the tables above */
 	NULL
 };
 
