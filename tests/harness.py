@@ -790,7 +790,7 @@ class Postfix:
 
     Postfix(lmtp_port, members=(), list_domain=LIST_DOMAIN,
             member_domain=MEMBER_DOMAIN, smtp_port=None, extra_main=None,
-            start=True)
+            start=True, pipe=None)
 
     It listens for SMTP on 127.0.0.1:smtp_port only, relays list_domain
     to lmtp:inet:127.0.0.1:lmtp_port (transport_maps), and delivers each
@@ -798,7 +798,10 @@ class Postfix:
     temporary directory (virtual(8), as user nobody).  mynetworks is the
     loopback, so any loopback client may relay.  Nothing is looked up in
     DNS; queue runs and retries are fast (1 s).  extra_main: more main.cf
-    settings {name: value}, applied after the defaults.
+    settings {name: value}, applied after the defaults.  pipe: instead
+    of LMTP, hand list_domain to pipe(8) as the README says: a dict with
+    "user" and "argv" (the command line after argv=, with ${sender} and
+    ${recipient}); lmtp_port is then unused.
 
     .smtp_port, .lmtp_port, .dir, .config_dir, .queue_dir, .mail_dir.
     Use as a context manager, or call stop() then close().
@@ -806,8 +809,9 @@ class Postfix:
 
     def __init__(self, lmtp_port, members=(), list_domain=LIST_DOMAIN,
         member_domain=MEMBER_DOMAIN, smtp_port=None, extra_main=None,
-        start=True):
+        start=True, pipe=None):
         self.lmtp_port = lmtp_port
+        self.pipe = pipe
         self.smtp_port = smtp_port or free_port()
         self.list_domain = list_domain
         self.member_domain = member_domain
@@ -835,8 +839,9 @@ class Postfix:
         os.chown(self.data_dir, pf.pw_uid, pf.pw_gid)
         os.mkdir(self.mail_dir, 0o755)
         os.chown(self.mail_dir, NOBODY.pw_uid, NOBODY.pw_gid)
-        self._write("transport", "%s lmtp:inet:127.0.0.1:%d\n"
-            % (self.list_domain, self.lmtp_port))
+        self._write("transport", "%s %s\n" % (self.list_domain,
+            "mlserver:" if self.pipe else
+            "lmtp:inet:127.0.0.1:%d" % self.lmtp_port))
         self._write_vmailbox()
         self._write("main.cf", self._main_cf())
         self._write("master.cf", self._master_cf())
@@ -922,6 +927,8 @@ class Postfix:
         s["message_size_limit"] = "52428800"
         # virtual(8) refuses to run when its limit is below this one.
         s["virtual_mailbox_limit"] = "0"
+        if self.pipe:
+            s["mlserver_destination_recipient_limit"] = "1"
         s.update(self.extra_main)
         return s
 
@@ -930,7 +937,8 @@ class Postfix:
             for kv in self.main_settings().items())
 
     def _master_cf(self):
-        """Debian's master.cf, our SMTP listener, no chroot, no pipes."""
+        """Debian's master.cf, our SMTP listener, no chroot, no pipes
+        but ours (see pipe in the class comment)."""
         src = next((p for p in MASTER_CF_DIST if os.path.exists(p)), None)
         if src is None:
             raise RuntimeError("no master.cf to start from")
@@ -958,6 +966,11 @@ class Postfix:
             f[4] = "n"
             out.append(" ".join(f))
             out.extend(e[1:])
+        if self.pipe:
+            # The README's entry, word for word but for the paths.
+            out += ["mlserver unix - n n - - pipe",
+                "  flags=FRq user=%s argv=%s" % (self.pipe["user"],
+                    self.pipe["argv"])]
         return "\n".join(out) + "\n"
 
     def add_member(self, address):

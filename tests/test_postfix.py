@@ -14,13 +14,17 @@ What an administrator sets up from the README, run for real:
 
 Checked: a post to setagaya@ reaches each member exactly once with the
 list's subject prefix and RFC 2919/2369 headers; a subscription by mail
-to setagaya-request@ works through the confirmation round trip.
+to setagaya-request@ works through the confirmation round trip.  The
+same again with the README's pipe(8) entry in place of LMTP
+(mlserver-receive run by Postfix as nobody, who owns the state
+directory), where an unknown list address bounces at once (exit 67).
 
 Skipped (exit 77, automake's SKIP) only when Postfix is not installed.
 On failure the daemon's log and Postfix's maillog are printed.
 """
 
 import os
+import shutil
 import sys
 import time
 import unittest
@@ -199,6 +203,61 @@ class PostfixEndToEnd(unittest.TestCase):
             elif time.monotonic() - stable_since >= quiet and \
                 self.postfix.queue_empty():
                 return
+
+
+class PostfixPipe(PostfixEndToEnd):
+    """The same tests with the README's pipe(8) entry instead of LMTP:
+    Postfix runs mlserver-receive as an unprivileged user, which owns the
+    state directory, as the README says."""
+
+    def setUp(self):
+        self.postfix = None
+        self.daemon = None
+        try:
+            self.daemon = Daemon(relay_port=0, start=False)
+            self.addCleanup(self.daemon.close)
+            # The program where that user can run it (the build tree
+            # may be in a directory only root can enter).
+            receive = os.path.join(self.daemon.dir, "mlserver-receive")
+            shutil.copy(harness.MLSERVER_RECEIVE, receive)
+            self.postfix = Postfix(0, members=MAILBOXES, pipe={
+                "user": harness.NOBODY.pw_name,
+                "argv": "%s -c %s -f ${sender} ${recipient}"
+                    % (receive, self.daemon.conf)})
+            self.addCleanup(self.postfix.close)
+            self.daemon.relay_port = self.postfix.smtp_port
+            self.daemon.write_config()
+            self.daemon.start()
+            for root, dirs, files in os.walk(self.daemon.dir):
+                for name in [root] + [os.path.join(root, f) for f in
+                        dirs + files]:
+                    os.chown(name, harness.NOBODY.pw_uid,
+                        harness.NOBODY.pw_gid)
+        except BaseException:
+            self.print_logs("setUp")
+            raise
+
+    def _post(self):
+        super()._post()
+        # It came through pipe(8), not LMTP.
+        self.assertRegex(self.postfix.log(),
+            r"to=<setagaya@lists\.example\.org>, relay=mlserver,.* "
+            r"status=sent")
+
+    def test_unknown_list_bounces(self):
+        self.run_checked(self._unknown)
+
+    def _unknown(self):
+        # Exit 67 from mlserver-receive: Postfix bounces at once.
+        rcpt = "nosuchlist@" + LIST_DOMAIN
+        sender = MEMBERS[0][0]
+        swaks(self.postfix.smtp_port, sender, rcpt,
+            data=make_message(sender, rcpt, "宛先違い", "本文\n"))
+        msgs = self.postfix.wait_maildir(sender, 1, TIMEOUT,
+            lambda m: "nosuchlist" in m.body_text())
+        self.assertTrue(msgs)
+        self.assertRegex(self.postfix.log(), r"to=<nosuchlist@lists\."
+            r"example\.org>, relay=mlserver,.* status=bounced")
 
 
 if __name__ == "__main__":
