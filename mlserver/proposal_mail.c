@@ -3,7 +3,7 @@
  *
  * Mail to the list (the announcement, comments, answers, the summary's
  * copy) carries the same list header fields as a post, made by
- * post_rewrite() so that there is one definition of them; mail to one
+ * post_rewrite() (compose_list_fields) so that there is one definition of them; mail to one
  * person comes from LIST-request@D like any reply.  The announcement and
  * the comments come from the comment address LIST-proposal+REF@D, so a
  * member's "reply" is a comment and nothing else.
@@ -17,12 +17,10 @@
 #include "buf.h"
 #include "compose.h"
 #include "config.h"
-#include "encword.h"
 #include "log.h"
 #include "members.h"
 #include "message.h"
 #include "outq.h"
-#include "post.h"
 #include "process.h"
 #include "proposal_mail.h"
 #include "proposal_sched.h"
@@ -42,8 +40,6 @@ struct strlist {
 	size_t	  n;
 };
 
-static void	 pmail_list_fields(struct compose *, const struct config *,
-		    const struct list *, const char *);
 static int	 pmail_reply(struct mail_ctx *, const struct list *,
 		    const char *, struct proposal_vars *);
 static int	 pmail_proposer(const struct config *, struct store *,
@@ -202,30 +198,6 @@ proposal_vars_proposal(struct proposal_vars *pv, const struct config *cf,
 /* ------------------------------------------------------------ sending */
 
 /*
- * The list's header fields for a mail of ours with this subject: made
- * by post_rewrite() from a header of one Subject field, so they are the
- * fields (and the subject prefix) every post of the list carries.
- */
-static void
-pmail_list_fields(struct compose *c, const struct config *cf,
-    const struct list *l, const char *subject)
-{
-	struct buf raw = BUF_INIT, out = BUF_INIT;
-
-	buf_adds(&raw, "Subject: ");
-	encword_encode(&raw, subject, 9);
-	buf_adds(&raw, "\n\n");
-	post_rewrite(&out, cf, l, raw.data, raw.len);
-	/* The fields, then the empty line that ends them: keep one LF. */
-	while (out.len >= 2 && out.data[out.len - 1] == '\n' &&
-	    out.data[out.len - 2] == '\n')
-		out.len--;
-	buf_add(&c->hdr, out.data, out.len);
-	buf_free(&raw);
-	buf_free(&out);
-}
-
-/*
  * Render template tmpl in l's language and queue it: to o->rcpts, and
  * with o->list_copy to l's audience as well (each address once), inside
  * the caller's transaction.  o->msgid is set to the Message-ID.
@@ -265,7 +237,7 @@ proposal_mail_send(const struct config *cf, struct store *st,
 		buf_printf(&to, "<%s>", o->rcpts[0]);
 	compose_field(&c, "To", buf_cstr(&to));
 	if (o->list_copy)
-		pmail_list_fields(&c, cf, l, subject ? subject : "");
+		compose_list_fields(&c, cf, l, subject);
 	else {
 		compose_field_text(&c, "Subject", subject ? subject : "");
 		compose_field(&c, "X-Loop", buf_cstr(&addr));
