@@ -35,11 +35,6 @@ static void	 evmail_expand_label(struct buf *, const char *, size_t,
 static void	 evmail_event_lines(struct evmail_vars *,
 		    const struct config *, const struct list *,
 		    const struct event *);
-static const char *evmail_var_get(const struct evmail_vars *, const char *);
-static void	 evmail_seats_filled(struct evmail_vars *,
-		    const struct config *, const struct list *,
-		    const struct event *, const char *,
-		    const struct evmail_to *);
 static void	 evmail_base64_part(struct buf *, const char *, size_t);
 static void	 evmail_mime(struct buf *, const struct config *,
 		    const struct list *, const struct compose *,
@@ -78,16 +73,6 @@ evmail_var(struct evmail_vars *v, const char *name, const char *value)
 	}
 	v->v[v->n].name = name;
 	v->v[v->n++].value = xstrdup(value ? value : "");
-}
-
-/* The value of variable name, or NULL. */
-static const char *
-evmail_var_get(const struct evmail_vars *v, const char *name)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (strcmp(v->v[i].name, name) == 0)
-			return v->v[i].value;
-	return NULL;
 }
 
 void
@@ -454,34 +439,6 @@ done:
 }
 
 /*
- * The confirmation of a "yes" that leaves no seat free says so plainly
- * (status-going-full: "これで定員に達しました"), so that "full" in the
- * details does not read as if this person were on the waitlist.  Only
- * the sentence of a seat given (status-going) gets the addition; the
- * waitlisted have their own.
- */
-static void
-evmail_seats_filled(struct evmail_vars *v, const struct config *cf,
-    const struct list *l, const struct event *e, const char *tmpl,
-    const struct evmail_to *t)
-{
-	struct buf going = BUF_INIT, full = BUF_INIT;
-	const char *status = evmail_var_get(v, "status");
-
-	if (strcmp(tmpl, "event-confirm") != 0 || t->method == NULL ||
-	    t->partstat != ICAL_PS_ACCEPTED || e->capacity <= 0 ||
-	    e->taken < e->capacity || status == NULL)
-		return;
-	evmail_label(&going, cf, l->language, "status-going", v);
-	if (strcmp(status, buf_cstr(&going)) == 0) {
-		evmail_label(&full, cf, l->language, "status-going-full", v);
-		evmail_var(v, "status", buf_cstr(&full));
-	}
-	buf_free(&going);
-	buf_free(&full);
-}
-
-/*
  * A personal mail about e: template tmpl to t->addr, from the event's
  * rsvp address, with the person's own calendar part when t->method.
  */
@@ -502,7 +459,6 @@ evmail_personal(const struct config *cf, struct store *st,
 	evmail_label(&g, cf, l->language, t->name && *t->name ? "greeting" :
 	    "greeting-anon", v);
 	evmail_var(v, "greeting", buf_cstr(&g));
-	evmail_seats_filled(v, cf, l, e, tmpl, t);
 	compose_init(&c);
 	evmail_rsvp_addr(&rsvp, cf, l, e);
 	compose_field_addr(&c, "From", l->description, buf_cstr(&rsvp));

@@ -75,6 +75,18 @@ evh_record(struct evh_answer *a, struct buf *status)
 	    RSVP_NO : res.outcome == RSVP_TENTATIVE ? RSVP_MAYBE : RSVP_YES,
 	    res.guests, res.position);
 	evmail_label(status, a->cf, a->l->language, keys[res.outcome], &v);
+	if (res.filled) {
+		/* Taking the last seats is said plainly: "full" alone in the
+		 * details would read as if this person were waitlisted. */
+		struct buf full = BUF_INIT;
+
+		evmail_var(&v, "status", buf_cstr(status));
+		evmail_label(&full, a->cf, a->l->language, "status-going-full",
+		    &v);
+		buf_reset(status);
+		buf_add(status, full.data, full.len);
+		buf_free(&full);
+	}
 	evmail_var(&v, "status", buf_cstr(status));
 	if (a->confirm && recorded) {
 		struct buf note = BUF_INIT;

@@ -589,6 +589,8 @@ events_rsvp(struct store *st, const struct event *ev, const char *addr,
 	res->seats_left = e.capacity ? e.capacity - e.taken : -1;
 	if (res->seats_left < -1)
 		res->seats_left = 0;
+	res->filled = res->outcome == RSVP_GOING && res->seats_left == 0 &&
+	    (!going || guests > prev.guests);
 	return 0;
 }
 

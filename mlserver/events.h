@@ -84,6 +84,7 @@ struct rsvp_result {
 	int		 position;	/* on the waitlist */
 	int		 guests;	/* as recorded now */
 	int		 seats_left;	/* -1: no limit */
+	int		 filled;	/* this answer took the last seats */
 	struct strv	 promoted;	/* addresses moved off the waitlist */
 };
 

@@ -93,9 +93,15 @@ START_TEST(capacity_guests_waitlist_promotion)
 	make_event(&e, "setagaya", 10, 5);
 	ck_assert_int_eq(answer(&e, "a@x.jp", RSVP_YES, 2, &res), RSVP_GOING);
 	ck_assert_int_eq(res.seats_left, 2);
+	ck_assert(!res.filled);
 	rsvp_result_clear(&res);
 	ck_assert_int_eq(answer(&e, "b@x.jp", RSVP_YES, 1, &res), RSVP_GOING);
 	ck_assert_int_eq(res.seats_left, 0);
+	ck_assert(res.filled);		/* b took the last seats */
+	rsvp_result_clear(&res);
+	/* Saying yes again changes nothing: b did not fill it now. */
+	ck_assert_int_eq(answer(&e, "b@x.jp", RSVP_YES, 1, &res), RSVP_GOING);
+	ck_assert(!res.filled);
 	rsvp_result_clear(&res);
 	/* Full: the next ones wait, in order. */
 	ck_assert_int_eq(answer(&e, "c@x.jp", RSVP_YES, 0, &res),
