@@ -1,8 +1,9 @@
 /*
  * archive_command - the archive by mail: "index [YYYY-MM]" (目次) lists
- * a month's numbers, dates and subjects; "get N" (取得 N) sends post N
- * back as message/rfc822, in a mail of its own (as fml did), so the
- * command mail's one reply stays a short list of results.  On a list
+ * a month's numbers, dates and subjects; "get N" (取得 N) attaches post
+ * N as message/rfc822 to the command mail's one reply (fml sent it in a
+ * mail of its own; one answer per command mail is easier to follow and
+ * to count against the reply limit).  On a list
  * whose archive is not public only its audience and moderators may ask.
  * Also "mlserverctl archive rebuild [LIST]".
  */
@@ -15,7 +16,6 @@
 #include "archive.h"
 #include "buf.h"
 #include "command.h"
-#include "compose.h"
 #include "config.h"
 #include "log.h"
 #include "members.h"
@@ -29,7 +29,6 @@ static int	 archive_allowed(struct request *);
 static int	 archive_index(struct request *, const struct command *);
 static int	 archive_index_line(const struct archive_entry *, void *);
 static int	 archive_get_cmd(struct request *, const struct command *);
-static int	 archive_send(struct request *, long long, const struct buf *);
 static int	 archive_month_arg(const char *, char[8]);
 
 struct index_ctx {
@@ -107,41 +106,6 @@ archive_index(struct request *s, const struct command *c)
 	return rc;
 }
 
-/* Post N, in a mail of its own to the sender. */
-static int
-archive_send(struct request *s, long long n, const struct buf *raw)
-{
-	struct mail_ctx *ctx = s->ctx;
-	struct compose c;
-	struct buf bounces = BUF_INIT;
-	char *rcpt = ctx->who;
-	int rc = -1;
-
-	if (!reply_allowed(ctx, ctx->who))
-		return 0;
-	compose_init(&c);
-	compose_field_addr(&c, "From", s->list->description, s->rv.request);
-	compose_field_addr(&c, "To", NULL, ctx->who);
-	if (compose_template(&c, ctx->cf, s->list->language, "archive-get",
-	    s->rv.v, s->rv.n) != 0)
-		goto done;
-	compose_basics(&c, ctx->cf, "auto-replied", ctx->msg->message_id);
-	compose_field(&c, "X-Loop", s->rv.request);
-	c.attach = raw->data;
-	c.attach_len = raw->len;
-	compose_list_addr(&bounces, ctx->cf, s->list, "bounces");
-	if (compose_queue(&c, ctx->st, ctx->cf, s->list->name, "reply",
-	    buf_cstr(&bounces), &rcpt, 1) != 0)
-		goto done;
-	log_info("%s: %s: archived post %lld sent to <%s>", ctx->id,
-	    s->list->name, n, ctx->who);
-	rc = 0;
-done:
-	compose_free(&c);
-	buf_free(&bounces);
-	return rc;
-}
-
 static int
 archive_get_cmd(struct request *s, const struct command *c)
 {
@@ -160,11 +124,11 @@ archive_get_cmd(struct request *s, const struct command *c)
 		return rc < 0 ? -1 : request_result(s, "archive-get-unknown",
 		    c);
 	}
-	rc = archive_send(s, n, &raw);
+	request_attach(s, "message/rfc822", NULL, raw.data, raw.len);
 	buf_free(&raw);
-	if (rc != 0)
-		return -1;
-	return request_result(s, "archive-get-sent", c);
+	log_info("%s: %s: archived post %lld attached for <%s>", s->ctx->id,
+	    s->list->name, n, s->ctx->who);
+	return request_result(s, "archive-get-attached", c);
 }
 
 int

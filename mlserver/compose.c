@@ -1,11 +1,13 @@
 /*
  * compose - the mail mlserver writes, and queueing; see compose.h.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +26,9 @@
 
 static void	compose_crlf(struct buf *, const char *, size_t);
 static int	compose_write_all(int, const char *, size_t);
+static void	compose_param(struct buf *, const char *, const char *);
+static void	compose_part(struct buf *, const char *, const char *,
+		    const char *, const char *, size_t);
 
 /*
  * The charset of a list's own mail: its "charset" setting (for phones
@@ -62,6 +67,98 @@ compose_text_part(struct buf *m, const struct buf *text, const char *cs)
 		base64_encode(m, t, text->len, 76);
 	}
 	buf_free(&enc);
+}
+
+/* Add a copy of data as a part; the caller keeps its own strings. */
+void
+compose_parts_add(struct compose_parts *ps, const char *type,
+    const char *filename, const void *data, size_t len)
+{
+	struct compose_part *p;
+
+	ps->v = xrealloc(ps->v, (ps->n + 1) * sizeof(*ps->v));
+	p = &ps->v[ps->n++];
+	p->type = xstrdup(type);
+	p->filename = filename ? xstrdup(filename) : NULL;
+	p->data = xmalloc(len ? len : 1);
+	memcpy(p->data, data, len);
+	p->len = len;
+}
+
+void
+compose_parts_free(struct compose_parts *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		free(ps->v[i].type);
+		free(ps->v[i].filename);
+		free(ps->v[i].data);
+	}
+	free(ps->v);
+	ps->v = NULL;
+	ps->n = 0;
+}
+
+/*
+ * A MIME parameter: quoted when its value is plain printable ASCII, else
+ * in RFC 2231 form (UTF-8, percent-encoded), on a line of its own so
+ * that a long value keeps the header line short.
+ */
+static void
+compose_param(struct buf *m, const char *name, const char *value)
+{
+	static const char attr[] = "!#$&+-.^_`|~";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)value; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
+			break;
+	if (*p == '\0') {
+		buf_printf(m, ";\n %s=\"%s\"", name, value);
+		return;
+	}
+	buf_printf(m, ";\n %s*=UTF-8''", name);
+	for (p = (const unsigned char *)value; *p; p++) {
+		if ((*p < 0x80 && isalnum(*p)) || (*p && strchr(attr, *p)))
+			buf_addc(m, (char)*p);
+		else
+			buf_printf(m, "%%%02X", *p);
+	}
+}
+
+/*
+ * One part after the text of mail id: a message/rfc822 part as it is
+ * (RFC 2046 allows it no base64), 8bit when it holds 8-bit bytes; any
+ * other part in base64, so that bytes such as a CSV's BOM and CRLF come
+ * through every relay unchanged.
+ */
+static void
+compose_part(struct buf *m, const char *id, const char *type,
+    const char *filename, const char *data, size_t len)
+{
+	int message = strncasecmp(type, "message/", 8) == 0;
+	size_t i;
+
+	buf_printf(m, "\n--=_mls_%s\nContent-Type: %s", id, type);
+	if (filename)
+		compose_param(m, "name", filename);
+	buf_adds(m, filename || !message ? "\nContent-Disposition: attachment" :
+	    "\nContent-Disposition: inline");
+	if (filename)
+		compose_param(m, "filename", filename);
+	if (message) {
+		for (i = 0; i < len && (unsigned char)data[i] < 0x80; i++)
+			;
+		buf_printf(m, "\nContent-Transfer-Encoding: %s\n\n",
+		    i < len ? "8bit" : "7bit");
+		buf_add(m, data, len);
+		if (len && data[len - 1] != '\n')
+			buf_addc(m, '\n');
+		return;
+	}
+	buf_adds(m, "\nContent-Transfer-Encoding: base64\n\n");
+	base64_encode(m, data, len, 76);
+	if (m->len && m->data[m->len - 1] != '\n')
+		buf_addc(m, '\n');
 }
 
 void
@@ -333,18 +430,20 @@ compose_queue(struct compose *c, struct store *st, const struct config *cf,
 
 	cs = compose_charset(cf, list);
 	compose_header(&m, c, cs);
-	if (c->attach == NULL) {
+	if (c->attach == NULL && (c->parts == NULL || c->parts->n == 0)) {
 		compose_text_part(&m, &c->text, cs);
 	} else {
 		buf_printf(&m, "Content-Type: multipart/mixed; "
 		    "boundary=\"=_mls_%s\"\n\n", c->id);
 		buf_printf(&m, "--=_mls_%s\n", c->id);
 		compose_text_part(&m, &c->text, cs);
-		buf_printf(&m, "\n--=_mls_%s\nContent-Type: message/rfc822\n"
-		    "Content-Disposition: inline\n\n", c->id);
-		buf_add(&m, c->attach, c->attach_len);
-		if (c->attach_len && c->attach[c->attach_len - 1] != '\n')
-			buf_addc(&m, '\n');
+		if (c->attach)
+			compose_part(&m, c->id, "message/rfc822", NULL,
+			    c->attach, c->attach_len);
+		for (i = 0; c->parts && i < c->parts->n; i++)
+			compose_part(&m, c->id, c->parts->v[i].type,
+			    c->parts->v[i].filename, c->parts->v[i].data,
+			    c->parts->v[i].len);
 		buf_printf(&m, "\n--=_mls_%s--\n", c->id);
 	}
 	if (compose_write_out(cf, c->id, m.data, m.len) != 0)

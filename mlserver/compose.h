@@ -26,14 +26,36 @@ struct list;
 struct store;
 struct tvar;
 
+/*
+ * A part after the text: the bytes, their Content-Type value (e.g.
+ * "text/csv; charset=UTF-8" or "message/rfc822") and the file name a
+ * reader sees, UTF-8, or NULL.  A message/rfc822 part goes as it is
+ * (7bit or 8bit), any other in base64, so its bytes arrive exactly.
+ */
+struct compose_part {
+	char		*type;
+	char		*filename;
+	char		*data;
+	size_t		 len;
+};
+
+struct compose_parts {
+	struct compose_part	*v;
+	size_t			 n;
+};
+
 struct compose {
 	struct buf	 hdr;		/* header fields, LF line ends */
 	struct buf	 text;		/* the body, UTF-8 */
 	const char	*attach;	/* a message/rfc822 part, or NULL */
 	size_t		 attach_len;
+	const struct compose_parts *parts;	/* after attach; borrowed */
 	char		 id[SPOOL_ID_LEN + 1];
 };
 
+void	 compose_parts_add(struct compose_parts *, const char *type,
+	    const char *filename, const void *data, size_t len);
+void	 compose_parts_free(struct compose_parts *);
 void	 compose_init(struct compose *);
 void	 compose_free(struct compose *);
 void	 compose_field(struct compose *, const char *name, const char *raw);

@@ -46,6 +46,8 @@ static int	 evh_cmd_status(struct request *, const struct command *,
 		    struct buf *);
 static int	 evh_cmd_roster(struct request *, const struct command *,
 		    struct buf *);
+static int	 evh_roster_attach(struct request *, const struct list *,
+		    const struct event *, struct evmail_vars *, struct buf *);
 static int	 evh_event_line(const struct event *, void *);
 static int	 evh_ctl_line(const struct event *, void *);
 
@@ -241,6 +243,34 @@ done:
 	return rc;
 }
 
+/*
+ * Attach e's roster to the command's reply, named in the language of
+ * its list (that of its header row), and say so in the result.
+ */
+static int
+evh_roster_attach(struct request *s, const struct list *el,
+    const struct event *e, struct evmail_vars *v, struct buf *out)
+{
+	struct mail_ctx *ctx = s->ctx;
+	struct buf csv = BUF_INIT, file = BUF_INIT;
+
+	if (evmail_roster_csv(ctx->cf, ctx->st, el, e, &csv) != 0) {
+		buf_free(&csv);
+		return -1;
+	}
+	evmail_vars_event(v, ctx->cf, el, e);
+	evmail_label(&file, ctx->cf, el->language, "roster-file", v);
+	evmail_var(v, "file", buf_cstr(&file));
+	request_attach(s, "text/csv; charset=UTF-8", buf_cstr(&file),
+	    csv.data, csv.len);
+	evmail_label(out, ctx->cf, s->list->language, "roster-attached", v);
+	log_info("%s: %s: roster of %s attached for <%s>", ctx->id, el->name,
+	    e->ref, ctx->who);
+	buf_free(&csv);
+	buf_free(&file);
+	return 0;
+}
+
 static int
 evh_cmd_roster(struct request *s, const struct command *c, struct buf *out)
 {
@@ -269,13 +299,8 @@ evh_cmd_roster(struct request *s, const struct command *c, struct buf *out)
 		    ctx->who);
 		evmail_label(out, ctx->cf, s->list->language, "roster-denied",
 		    &v);
-	} else if (!reply_allowed(ctx, ctx->who)) {
-		evmail_label(out, ctx->cf, s->list->language, "roster-later",
-		    &v);
-	} else if ((rc = evmail_roster(ctx->cf, ctx->st, el, &e, ctx->who,
-	    ctx->msg->message_id)) == 0)
-		evmail_label(out, ctx->cf, s->list->language, "roster-sent",
-		    &v);
+	} else
+		rc = evh_roster_attach(s, el, &e, &v, out);
 	evmail_vars_free(&v);
 	event_clear(&e);
 	return rc;

@@ -38,7 +38,6 @@ static void	 evmail_event_lines(struct evmail_vars *,
 static void	 evmail_base64_part(struct buf *, const char *, size_t);
 static void	 evmail_mime(struct buf *, const struct config *,
 		    const struct list *, const struct compose *,
-		    const char *, const char *, const char *, size_t,
 		    const char *, const char *);
 static int	 evmail_queue(const struct config *, struct store *,
 		    const struct list *, struct compose *, struct buf *,
@@ -292,46 +291,36 @@ evmail_base64_part(struct buf *m, const char *data, size_t len)
 }
 
 /*
- * The mail m: c's header, then the text alone; the text and a calendar
- * (cal, with method); or the text and an attachment.  The header and
+ * The mail m: c's header, then the text alone, or the text and a
+ * calendar (cal, with method).  The header and
  * the text are in l's charset as compose writes them (ISO-2022-JP for
  * the phones of a list that asks for it); a calendar is UTF-8 always,
  * as RFC 5545 says.
  */
 static void
 evmail_mime(struct buf *m, const struct config *cf, const struct list *l,
-    const struct compose *c, const char *cal, const char *method,
-    const char *att, size_t attlen, const char *atttype, const char *attname)
+    const struct compose *c, const char *cal, const char *method)
 {
 	const char *cs = compose_charset(cf, l->name);
 
 	compose_header(m, c, cs);
-	if (cal == NULL && att == NULL) {
+	if (cal == NULL) {
 		compose_text_part(m, &c->text, cs);
 		return;
 	}
 	buf_printf(m, "Content-Type: multipart/mixed; "
 	    "boundary=\"=_mls_%s_m\"\n\n", c->id);
 	buf_printf(m, "--=_mls_%s_m\n", c->id);
-	if (cal != NULL) {
-		buf_printf(m, "Content-Type: multipart/alternative; "
-		    "boundary=\"=_mls_%s_a\"\n\n--=_mls_%s_a\n", c->id, c->id);
-		compose_text_part(m, &c->text, cs);
-		buf_printf(m, "\n--=_mls_%s_a\nContent-Type: text/calendar; "
-		    "charset=UTF-8; method=%s\n", c->id, method);
-		evmail_base64_part(m, cal, strlen(cal));
-		buf_printf(m, "\n--=_mls_%s_a--\n\n--=_mls_%s_m\n", c->id,
-		    c->id);
-		buf_adds(m, "Content-Type: application/ics; name=\"invite.ics\"\n"
-		    "Content-Disposition: attachment; filename=\"invite.ics\"\n");
-		evmail_base64_part(m, cal, strlen(cal));
-	} else {
-		compose_text_part(m, &c->text, cs);
-		buf_printf(m, "\n--=_mls_%s_m\nContent-Type: %s; name=\"%s\"\n"
-		    "Content-Disposition: attachment; filename=\"%s\"\n",
-		    c->id, atttype, attname, attname);
-		evmail_base64_part(m, att, attlen);
-	}
+	buf_printf(m, "Content-Type: multipart/alternative; "
+	    "boundary=\"=_mls_%s_a\"\n\n--=_mls_%s_a\n", c->id, c->id);
+	compose_text_part(m, &c->text, cs);
+	buf_printf(m, "\n--=_mls_%s_a\nContent-Type: text/calendar; "
+	    "charset=UTF-8; method=%s\n", c->id, method);
+	evmail_base64_part(m, cal, strlen(cal));
+	buf_printf(m, "\n--=_mls_%s_a--\n\n--=_mls_%s_m\n", c->id, c->id);
+	buf_adds(m, "Content-Type: application/ics; name=\"invite.ics\"\n"
+	    "Content-Disposition: attachment; filename=\"invite.ics\"\n");
+	evmail_base64_part(m, cal, strlen(cal));
 	buf_printf(m, "\n--=_mls_%s_m--\n", c->id);
 }
 
@@ -421,8 +410,7 @@ evmail_announce(const struct config *cf, struct store *st,
 	evmail_ical_event(&ie, cf, l, e, &rsvp);
 	if (ical_build(&cal, &ie, "PUBLISH", NULL) != 0)
 		goto done;
-	evmail_mime(&m, cf, l, &c, buf_cstr(&cal), "PUBLISH", NULL, 0, NULL,
-	    NULL);
+	evmail_mime(&m, cf, l, &c, buf_cstr(&cal), "PUBLISH");
 	if (evmail_queue(cf, st, l, &c, &m, NULL, 1, &n) != 0)
 		n = -1;
 	else
@@ -477,10 +465,9 @@ evmail_personal(const struct config *cf, struct store *st,
 		a.rsvp = strcmp(t->method, "REQUEST") == 0;
 		if (ical_build(&cal, &ie, t->method, &a) != 0)
 			goto done;
-		evmail_mime(&m, cf, l, &c, buf_cstr(&cal), t->method, NULL, 0,
-		    NULL, NULL);
+		evmail_mime(&m, cf, l, &c, buf_cstr(&cal), t->method);
 	} else
-		evmail_mime(&m, cf, l, &c, NULL, NULL, NULL, 0, NULL, NULL);
+		evmail_mime(&m, cf, l, &c, NULL, NULL);
 	if (evmail_queue(cf, st, l, &c, &m, t->addr, 0, NULL) != 0)
 		goto done;
 	log_info("%s: %s: %s %s to <%s>", c.id, l->name, e->ref, tmpl,
@@ -551,46 +538,4 @@ evmail_roster_csv(const struct config *cf, struct store *st,
 	evmail_label(out, cf, l->language, "csv-header", NULL);
 	buf_adds(out, "\r\n");
 	return events_foreach_rsvp(st, e->id, evmail_roster_row, &rc);
-}
-
-/* The roster mailed to one organizer, as an attachment. */
-int
-evmail_roster(const struct config *cf, struct store *st,
-    const struct list *l, const struct event *e, const char *to,
-    const char *in_reply_to)
-{
-	struct evmail_vars v;
-	struct compose c;
-	struct buf csv = BUF_INIT, m = BUF_INIT, from = BUF_INIT,
-	    name = BUF_INIT;
-	int rc = -1;
-
-	evmail_vars_init(&v);
-	evmail_vars_event(&v, cf, l, e);
-	buf_printf(&name, "roster-%s.csv", e->ref);
-	evmail_var(&v, "file", buf_cstr(&name));
-	compose_init(&c);
-	compose_list_addr(&from, cf, l, "request");
-	compose_field_addr(&c, "From", l->description, buf_cstr(&from));
-	compose_field_addr(&c, "To", NULL, to);
-	if (evmail_roster_csv(cf, st, l, e, &csv) != 0 ||
-	    compose_template(&c, cf, l->language, "event-roster", v.v,
-	    v.n) != 0)
-		goto done;
-	compose_basics(&c, cf, "auto-replied", in_reply_to);
-	compose_field(&c, "X-Loop", buf_cstr(&from));
-	evmail_mime(&m, cf, l, &c, NULL, NULL, csv.data, csv.len,
-	    "text/csv; charset=UTF-8", buf_cstr(&name));
-	if (evmail_queue(cf, st, l, &c, &m, to, 0, NULL) != 0)
-		goto done;
-	log_info("%s: %s: roster of %s to <%s>", c.id, l->name, e->ref, to);
-	rc = 0;
-done:
-	evmail_vars_free(&v);
-	compose_free(&c);
-	buf_free(&csv);
-	buf_free(&m);
-	buf_free(&from);
-	buf_free(&name);
-	return rc;
 }

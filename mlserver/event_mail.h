@@ -2,8 +2,8 @@
  * event_mail - the mail events send: the announcement to the list's
  * audience with a METHOD:PUBLISH calendar part, personal mail with a
  * METHOD:REQUEST or METHOD:CANCEL part of the person's own (answers,
- * promotions, updates, cancellations), reminders, and the roster as a
- * CSV attachment.
+ * promotions, updates, cancellations), reminders, and the roster as
+ * CSV (which the roster command attaches to its reply).
  *
  * A calendar mail is multipart/mixed: a multipart/alternative of the
  * text and the text/calendar part (with its method parameter, which
@@ -65,9 +65,6 @@ int	 evmail_personal(const struct config *, struct store *,
 	    struct evmail_vars *, const struct evmail_to *);
 int	 evmail_roster_csv(const struct config *, struct store *,
 	    const struct list *, const struct event *, struct buf *);
-int	 evmail_roster(const struct config *, struct store *,
-	    const struct list *, const struct event *, const char *to,
-	    const char *in_reply_to);
 enum ical_partstat evmail_partstat(enum rsvp_answer, int waiting);
 
 #endif

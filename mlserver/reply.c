@@ -17,6 +17,9 @@
 #include "store.h"
 
 static int	reply_count_recent(struct store *, const char *);
+static int	reply_compose(struct mail_ctx *, const struct list *,
+		    const char *, const char *, struct reply_vars *,
+		    const char *, int, const struct compose_parts *);
 
 /* Whether the mail was written by a machine, so must not be answered. */
 int
@@ -137,6 +140,27 @@ reply_send(struct mail_ctx *ctx, const struct list *l, const char *to,
     const char *tmpl, struct reply_vars *rv, const char *reply_to,
     int attach)
 {
+	return reply_compose(ctx, l, to, tmpl, rv, reply_to, attach, NULL);
+}
+
+/*
+ * The same, an answer (never a notice) with parts after its text: what
+ * the commands of a command mail asked for (a roster, an archived post),
+ * so that the one reply carries it all.
+ */
+int
+reply_send_parts(struct mail_ctx *ctx, const struct list *l, const char *to,
+    const char *tmpl, struct reply_vars *rv, const char *reply_to,
+    const struct compose_parts *parts)
+{
+	return reply_compose(ctx, l, to, tmpl, rv, reply_to, 0, parts);
+}
+
+static int
+reply_compose(struct mail_ctx *ctx, const struct list *l, const char *to,
+    const char *tmpl, struct reply_vars *rv, const char *reply_to,
+    int attach, const struct compose_parts *parts)
+{
 	struct compose c;
 	struct buf bounces = BUF_INIT;
 	char *rcpt = (char *)to;
@@ -159,6 +183,7 @@ reply_send(struct mail_ctx *ctx, const struct list *l, const char *to,
 		c.attach = ctx->msg->raw;
 		c.attach_len = ctx->msg->len;
 	}
+	c.parts = parts;
 	buf_printf(&bounces, "%s-bounces@%s", l->name, ctx->cf->domain);
 	rc = compose_queue(&c, ctx->st, ctx->cf, l->name, "reply",
 	    buf_cstr(&bounces), &rcpt, 1);

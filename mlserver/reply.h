@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "template.h"
 
+struct compose_parts;
 struct list;
 struct mail_ctx;
 
@@ -38,5 +39,8 @@ void	 reply_var(struct reply_vars *, const char *name, const char *value);
 int	 reply_send(struct mail_ctx *, const struct list *, const char *to,
 	    const char *tmpl, struct reply_vars *, const char *reply_to,
 	    int attach);
+int	 reply_send_parts(struct mail_ctx *, const struct list *,
+	    const char *to, const char *tmpl, struct reply_vars *,
+	    const char *reply_to, const struct compose_parts *);
 
 #endif

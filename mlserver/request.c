@@ -64,6 +64,17 @@ request_result(struct request *s, const char *tmpl, const struct command *c)
 	return rc;
 }
 
+/*
+ * Attach a copy of data to the reply; the command's result line says
+ * what it is.  Freed with the request, whether or not a reply is sent.
+ */
+void
+request_attach(struct request *s, const char *type, const char *filename,
+    const void *data, size_t len)
+{
+	compose_parts_add(&s->parts, type, filename, data, len);
+}
+
 /* The variables a confirmation request shows. */
 static void
 request_token_issued(struct request *s)
@@ -286,7 +297,8 @@ request_run(struct request *s, const struct command *c)
 }
 
 /*
- * Queue the one reply of this command mail.  When it asks for exactly one
+ * Queue the one reply of this command mail, with whatever its commands
+ * attached (request_attach).  When it asks for exactly one
  * confirmation, replying to it confirms: Reply-To is the token address.
  */
 static int
@@ -302,8 +314,8 @@ request_reply(struct request *s, int ncommands)
 		request_result(s, "help", NULL);
 	}
 	reply_var(&s->rv, "results", buf_cstr(&s->results));
-	return reply_send(ctx, s->list, ctx->who, "reply", &s->rv,
-	    s->ntokens == 1 ? s->confirm : NULL, 0);
+	return reply_send_parts(ctx, s->list, ctx->who, "reply", &s->rv,
+	    s->ntokens == 1 ? s->confirm : NULL, &s->parts);
 }
 
 int
@@ -365,5 +377,6 @@ request_handle(struct mail_ctx *ctx, const struct route *r)
 		rc = request_reply(&s, (int)cl.n);
 	command_list_free(&cl);
 	buf_free(&s.results);
+	compose_parts_free(&s.parts);
 	return rc;
 }

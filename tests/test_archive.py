@@ -17,6 +17,7 @@ import sqlite3
 import struct
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -258,28 +259,32 @@ class Archive(unittest.TestCase):
         month = url1[len(URL):].split("/")[0]
         self.read(self.path_of(url1))
 
+        mid = "<get-1@%s>" % M
         self.send(REQ, HANAKO, "", "目次\nget 1\n取得 99\nindex 2020-01\n"
-            "index 2026-13\n")
-        replies = self.wait_mail(lambda m: HANAKO in m.rcpts and
-            m.header("Auto-Submitted") == "auto-replied", 2,
-            "reply and archived post")
-        result = [m for m in replies if "処理結果" in m.decoded_subject()]
-        self.assertEqual(len(result), 1, replies)
+            "index 2026-13\n", message_id=mid)
+        result = self.wait_mail(lambda m: HANAKO in m.rcpts and
+            m.header("Auto-Submitted") == "auto-replied", 1, "reply")
+        time.sleep(1.5)     # a second mail, were there one, would be out
+        # One reply, the post attached to it: no mail of its own.
+        replies = [m for m in self.sink.messages() if HANAKO in m.rcpts
+            and m.header("In-Reply-To") == mid]
+        self.assertEqual(len(replies), 1, replies)
+        self.assertIn("処理結果", replies[0].decoded_subject())
         text = result[0].body_text()
         self.assertIn(month, text)
         self.assertRegex(text, r"\n\s+1\s+%s-\d\d \d\d:\d\d\s+\[世田谷\] "
             r"次回の会議について" % month)
         self.assertRegex(text, r"\n\s+2\s+.*\[世田谷\] Re: ")
         self.assertIn("番号 99 の投稿は見つかりませんでした", text)
-        self.assertIn("別のメールでお送りしました", text)
+        self.assertIn("> get 1\n番号 1 の投稿を、このメールに添付しました。",
+            text)
         self.assertIn("> index 2020-01\n2020-01 の投稿はありません。",
             text)
         self.assertIn("> index 2026-13\n月は「目次 2026-12」", text)
-        got = [m for m in replies if m is not result[0]][0]
-        self.assertIn("投稿 1", got.decoded_subject())
-        inner = [p for p in got.headers.walk()
+        inner = [p for p in replies[0].headers.walk()
             if p.get_content_type() == "message/rfc822"]
-        self.assertEqual(len(inner), 1, got.raw[:500])
+        self.assertEqual(len(inner), 1, replies[0].raw[:500])
+        self.assertIn(inner[0]["Content-Transfer-Encoding"], ("7bit", "8bit"))
         post = inner[0].get_payload()[0]
         self.assertEqual(post["Message-ID"], "<first@%s>" % M)
         self.assertEqual(post["Archived-At"], "<%s>" % url1)

@@ -5,7 +5,7 @@ An organizer announces an event by mail; the list's audience (by scope)
 gets it with a text/calendar part; members answer three ways (the
 command, a one-line reply, a calendar REPLY as Gmail and Outlook send
 it); capacity fills, the waitlist forms and is promoted; the roster
-comes back as CSV with a BOM; the organizer updates and cancels; the
+comes back as CSV with a BOM, attached to the command's one reply; the organizer updates and cancels; the
 daemon's own scheduler sends reminders exactly once.  Everything is read
 as the people involved would read it: the mails that arrive, their
 calendar parts parsed field by field.
@@ -455,16 +455,25 @@ class Events(Base):
         r = self.wait_text(JIRO, "> status %s" % ref)
         self.assertIn("へのご回答: 参加（ご本人を含め 1 名）", r.body_text())
 
-        # The roster: refused to a member, mailed to the organizer.
+        # The roster: refused to a member; for the organizer, attached
+        # to the one reply to the command mail, named in Japanese.
         self.send(REQUEST, TARO, "", "名簿 %s\n" % ref)
         self.wait_text(TARO, "世話人またはモデレーターの方だけがご請求")
-        self.send(REQUEST, SEWANIN, "", "名簿 %s\n" % ref)
-        self.wait_text(SEWANIN, "別のメールでお送りしました")
-        m = self.wait_mails(SEWANIN, 1, lambda x: any(
-            p.get_filename() == "roster-%s.csv" % ref for p in x.parts()))[-1]
+        mid = "<roster-1@%s>" % MEMBER_DOMAIN
+        self.send(REQUEST, SEWANIN, None, None, raw=make_message(SEWANIN,
+            REQUEST, "", "名簿 %s\n" % ref, message_id=mid))
+        m = self.wait_text(SEWANIN, "の名簿を CSV ファイル（名簿_%s.csv）で"
+            "添付しました" % ref)
+        self.assertIn("> 名簿 %s\n" % ref, m.body_text())
+        self.settle()
+        self.assertEqual(len(self.mails(SEWANIN,
+            lambda x: x.header("In-Reply-To") == mid)), 1)
+        self.assertEqual(m.header("In-Reply-To"), mid)
+        self.assertEqual(m.headers.get_content_type(), "multipart/mixed")
         part = [p for p in m.parts()
-            if p.get_filename() == "roster-%s.csv" % ref][0]
+            if p.get_filename() == "名簿_%s.csv" % ref][0]
         self.assertEqual(part.get_content_type(), "text/csv")
+        self.assertIn(b"filename*=UTF-8''%E5%90%8D%E7%B0%BF_", m.raw)
         data = part.get_payload(decode=True)
         self.assertTrue(data.startswith(b"\xef\xbb\xbf"), data[:10])
         rows = data[3:].decode("utf-8").split("\r\n")
@@ -688,13 +697,14 @@ class Charset(Base):
         self.assertEqual(m.header("To"), "山田太郎 <%s>" % TARO)
         self.assertEqual(cal.get("SUMMARY"), self.TITLE)
 
-        # The roster mail: its text too; the CSV stays UTF-8 with a BOM.
+        # The reply with the roster: its text too; the CSV stays UTF-8
+        # with a BOM.
         self.send(REQUEST, SEWANIN, "", "名簿 %s\n" % ref)
         m = self.wait_mails(SEWANIN, 1, lambda x: any(
-            p.get_filename() == "roster-%s.csv" % ref for p in x.parts()))[-1]
-        self.assertIn(ref, self.jis_text(m))
+            p.get_filename() == "名簿_%s.csv" % ref for p in x.parts()))[-1]
+        self.assertIn("名簿_%s.csv）で添付しました" % ref, self.jis_text(m))
         csv = [p for p in m.parts()
-            if p.get_filename() == "roster-%s.csv" % ref][0]
+            if p.get_filename() == "名簿_%s.csv" % ref][0]
         self.assertTrue(csv.get_payload(decode=True).startswith(
             b"\xef\xbb\xbf"))
 
