@@ -26,12 +26,15 @@ import harness  # noqa: E402
 
 N = int(os.environ.get("BENCH_FANOUT_MEMBERS", "100000"))
 BATCH = 100
+# relay.sessions for the run (the default is 1; see README Performance).
+SESSIONS = int(os.environ.get("BENCH_SESSIONS", "4"))
 
 
 def run_mlserverd(n=N):
     """One fan-out to n members; returns (seconds, peak RSS bytes)."""
     sink = Sink()
-    d = Daemon(sink.port, max_recipients=BATCH)
+    d = Daemon(sink.port, max_recipients=BATCH,
+        config={"relay": {"sessions": SESSIONS}})
     try:
         fill_members(d.db_path, "meguro", n)
         c = RcptCounter(sink)

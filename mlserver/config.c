@@ -92,6 +92,7 @@ static const char *const top_keys[] = {
 };
 static const char *const relay_keys[] = {
 	"host", "port", "starttls", "max_recipients", "max_transactions",
+	"sessions",
 	"user", "password_file", "ca_file", "tls_verify",
 	"max_messages_per_hour", "max_recipients_per_message", NULL
 };
@@ -855,6 +856,8 @@ config_load(const char *path, struct config **out, struct buf *errors)
 	    cfg_int(&ld, relay, "max_recipients", 50, 1, 1000) : 50;
 	cf->relay.max_transactions = relay ?
 	    cfg_int(&ld, relay, "max_transactions", 100, 1, 10000) : 100;
+	cf->relay.sessions = relay ?
+	    cfg_int(&ld, relay, "sessions", 1, 1, 16) : 1;
 	config_relay_load(relay, path, &cf->relay, cfg_relay_error, &ld);
 
 	queue = config_setting_get_member(root, "queue");

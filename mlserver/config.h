@@ -106,6 +106,7 @@ struct relay_conf {
 	int	 starttls;
 	int	 max_recipients;	/* per SMTP transaction */
 	int	 max_transactions;	/* per SMTP session */
+	int	 sessions;		/* SMTP sessions at once per round */
 	/* A provider's submission server (config_relay.h): */
 	char	*user;			/* AUTH user; NULL: no AUTH */
 	char	*password;		/* read from password_file at load */

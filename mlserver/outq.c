@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,11 +47,23 @@ struct round {
 	struct deliver_txn	*txns;
 	size_t			 ntxns;
 	char			**senders;	/* VERP senders, one per txn */
+	pthread_mutex_t		 lock;		/* st, between sessions */
+};
+
+/* One of a round's parallel SMTP sessions: its share of the txns. */
+struct round_session {
+	pthread_t		 thread;
+	struct round		*r;
+	struct deliver_txn	*txns;
+	size_t			 ntxns;
 };
 
 static int	 outq_load(const struct config *, const char *, char **,
 		    size_t *);
 static int	 outq_fill(struct round *, struct round_msg *, size_t *);
+static void	 outq_deliver(struct round *);
+static void	*outq_session_main(void *);
+static void	 outq_txn_done_locked(struct deliver_txn *, void *);
 static void	 outq_txn_done(struct deliver_txn *, void *);
 static int	 outq_finish(struct store *, const struct config *,
 		    const char *);
@@ -263,6 +276,67 @@ outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
 }
 
 /*
+ * Hand the round's transactions to the relay: in one SMTP session, or
+ * split in order over relay.sessions sessions at once, which keeps a
+ * fast relay busy while each session waits for its replies.  The
+ * results are committed one transaction at a time under the round's
+ * lock (the store is one SQLite connection).  The price: a crash may
+ * resend up to one transaction per session.
+ */
+static void
+outq_deliver(struct round *r)
+{
+	size_t n = (size_t)r->cf->relay.sessions, i, start = 0;
+	struct round_session *ss;
+
+	if (n > r->ntxns)
+		n = r->ntxns;
+	if (n <= 1) {
+		deliver_session(&r->cf->relay, r->txns, r->ntxns,
+		    outq_txn_done, r);
+		return;
+	}
+	ss = xcalloc(n, sizeof(*ss));
+	for (i = 0; i < n; i++) {
+		ss[i].r = r;
+		ss[i].txns = r->txns + start;
+		ss[i].ntxns = r->ntxns / n + (i < r->ntxns % n);
+		start += ss[i].ntxns;
+		if ((errno = pthread_create(&ss[i].thread, NULL,
+		    outq_session_main, &ss[i])) != 0) {
+			/* Run it here: slower, but nothing waits longer. */
+			log_warn("outq: cannot start an SMTP session thread");
+			outq_session_main(&ss[i]);
+			ss[i].r = NULL;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (ss[i].r != NULL)
+			pthread_join(ss[i].thread, NULL);
+	free(ss);
+}
+
+static void *
+outq_session_main(void *arg)
+{
+	struct round_session *s = arg;
+
+	deliver_session(&s->r->cf->relay, s->txns, s->ntxns,
+	    outq_txn_done_locked, s->r);
+	return NULL;
+}
+
+static void
+outq_txn_done_locked(struct deliver_txn *t, void *arg)
+{
+	struct round *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	outq_txn_done(t, r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
  * Called by deliver as soon as one transaction's outcome is known: commit
  * every recipient's result now, so a crash later does not resend it.
  */
@@ -427,7 +501,8 @@ round_free(struct round *r)
 int
 outq_round(struct store *st, const struct config *cf)
 {
-	struct round r = { st, cf, NULL, 0, NULL, 0, NULL };
+	struct round r = { st, cf, NULL, 0, NULL, 0, NULL,
+	    PTHREAD_MUTEX_INITIALIZER };
 	size_t max = (size_t)cf->relay.max_transactions, cap = 0, i;
 	sqlite3_stmt *s;
 	int rc = 0;
@@ -496,8 +571,7 @@ outq_round(struct store *st, const struct config *cf)
 	}
 	sqlite3_finalize(s);
 	if (rc >= 0 && r.ntxns > 0)
-		deliver_session(&cf->relay, r.txns, r.ntxns, outq_txn_done,
-		    &r);
+		outq_deliver(&r);
 	rc = rc < 0 ? -1 : (int)r.ntxns;
 	for (i = 0; i < r.nmsgs; i++)
 		if (outq_finish(st, cf, r.msgs[i].id) < 0)

@@ -77,6 +77,25 @@ class Fanout(unittest.TestCase):
         self.assertIn("①②㈱", m.body_text())
         self.assertIn("ISO-2022-JP", m.header("Content-Type").upper())
 
+    def test_parallel_sessions_deliver_each_member_once(self):
+        # relay.sessions = 4: a round's transactions go over four SMTP
+        # sessions at once; each member still gets exactly one copy (that
+        # the sessions overlap is test_relay_faults' to show).
+        self.d.close()
+        self.d = Daemon(self.sink.port, max_recipients=10,
+            config={"relay": {"sessions": 4}})
+        self.addCleanup(self.d.close)
+        members = ["p%d@%s" % (i, M) for i in range(400)]
+        csv = "address,name\r\n" + "".join("%s,\r\n" % a for a in members)
+        r = self.d.ctl("import", "setagaya", input=csv.encode())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.post("setagaya@" + LIST_DOMAIN, members[0], "並行配信の試験")
+        self.wait_rcpts(400)
+        counts = self.sink.rcpt_counts()
+        self.assertEqual(sorted(counts), sorted(members))
+        self.assertTrue(all(c == 1 for c in counts.values()))
+        self.assertEqual(len(self.sink.messages()), 40)
+
     def test_region_post_reaches_chapters_once(self):
         self.add("setagaya", "a@" + M, "both@" + M)
         self.add("meguro", "BOTH@" + M.upper(), "b@" + M)

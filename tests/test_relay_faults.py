@@ -89,6 +89,8 @@ class ScriptedRelay:
         self.txns = []
         self.rcpt_log = collections.defaultdict(list)
         self.connections = 0
+        self.active = 0		# sessions open now
+        self.max_active = 0	# the most open at once
         self.greeting = lambda n: (220, "relay.example.net ESMTP scripted")
         self.rcpt = lambda addr, attempt: (250, "2.1.5 Ok")
         self.drop_in_data = lambda txn: False
@@ -140,11 +142,16 @@ class ScriptedRelay:
             t.start()
 
     def _serve(self, c, n):
+        with self.lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
         try:
             self._session(c, n)
         except OSError:
             pass
         finally:
+            with self.lock:
+                self.active -= 1
             try:
                 c.close()
             except OSError:
@@ -258,10 +265,13 @@ class ScriptedRelay:
 
 class RelayFaults(unittest.TestCase):
 
-    def start(self, relay_port, queue=None, members=(), max_recipients=50):
+    def start(self, relay_port, queue=None, members=(), max_recipients=50,
+        relay=None):
         cfg = {}
         if queue is not None:
             cfg["queue"] = queue
+        if relay is not None:
+            cfg["relay"] = relay
         d = Daemon(relay_port, config=cfg, max_recipients=max_recipients)
         self.addCleanup(self.dump_log, d)
         self.addCleanup(d.close)
@@ -443,6 +453,22 @@ class RelayFaults(unittest.TestCase):
         self.assertIn(b"\r\n\r\n", again[0].data)
         self.assertTrue(again[0].data.endswith(b"\r\n"))
         self.assertEqual(again[0].data, first[0].data)
+
+    def test_parallel_sessions_overlap_and_deliver_once(self):
+        # relay.sessions = 4 with a relay that takes a second over each
+        # DATA: the round's 8 transactions run in 4 sessions at once.
+        relay = self.relay()
+        relay.data_delay = 1
+        members = ["par%d@%s" % (i, M) for i in range(80)]
+        d = self.start(relay.port, members=members, max_recipients=10,
+            relay={"sessions": 4})
+        self.post(d, "並行セッションの試験")
+        relay.wait_delivered(members, 40)
+        time.sleep(1)
+        self.assert_once(relay, members)
+        self.assertEqual(relay.connections, 4)
+        self.assertEqual(relay.max_active, 4)
+        self.assertEqual(d.log().count("status=sent"), 8)
 
     def test_late_relay_tolerated(self):
         relay = self.relay()
