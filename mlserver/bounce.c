@@ -223,9 +223,7 @@ bounce_record(struct store *st, const struct config *cf, const char *list,
 
 	s = store_stmt(st, "SELECT m.list FROM members m "
 	    "JOIN lists l ON l.name = m.list JOIN lists w ON w.name = ?1 "
-	    "WHERE m.addr = ?2 AND (l.name = w.name OR w.scope = 'network' "
-	    "OR (w.scope = 'region' AND l.scope = 'chapter' AND "
-	    "l.region = w.region))");
+	    "WHERE m.addr = ?2 AND " MEMBERS_REACH_SQL);
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);

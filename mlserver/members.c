@@ -206,9 +206,7 @@ members_in_audience(struct store *st, const char *list, const char *addr)
 	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM members m "
 	    "JOIN lists l ON l.name = m.list "
 	    "JOIN lists w ON w.name = ?1 "
-	    "WHERE m.addr = ?2 AND (l.name = w.name OR w.scope = 'network' "
-	    "OR (w.scope = 'region' AND l.scope = 'chapter' AND "
-	    "l.region = w.region)) LIMIT 1");
+	    "WHERE m.addr = ?2 AND " MEMBERS_REACH_SQL " LIMIT 1");
 	int rc;
 
 	if (s == NULL)

@@ -30,6 +30,16 @@ struct member {
 };
 
 /*
+ * Membership row m (of list l) reaches list w: the one place that says
+ * what a scope reaches (a region list its chapters' members, the network
+ * list everyone).
+ */
+#define MEMBERS_REACH_SQL						\
+	"(l.name = w.name OR w.scope = 'network' OR "			\
+	"  (w.scope = 'region' AND l.scope = 'chapter' AND "		\
+	"   l.region = w.region))"
+
+/*
  * The audience of list ?1, one row per canonical address.  Shared by the
  * fan-out (INSERT ... SELECT) and by members_audience_foreach.
  */
@@ -37,18 +47,10 @@ struct member {
 	"SELECT DISTINCT m.addr FROM members m "			\
 	"JOIN lists l ON l.name = m.list "				\
 	"JOIN lists w ON w.name = ?1 "					\
-	"WHERE (l.name = w.name OR w.scope = 'network' OR "		\
-	"  (w.scope = 'region' AND l.scope = 'chapter' AND "		\
-	"   l.region = w.region)) "					\
+	"WHERE " MEMBERS_REACH_SQL " "					\
 	"AND m.mode IN ('normal', 'digest') "				\
 	"AND NOT EXISTS (SELECT 1 FROM members x WHERE x.list = w.name " \
 	"  AND x.addr = m.addr AND x.mode = 'nomail')"
-
-/* Membership row m (of list l) reaches list w. */
-#define MEMBERS_REACH_SQL						\
-	"(l.name = w.name OR w.scope = 'network' OR "			\
-	"  (w.scope = 'region' AND l.scope = 'chapter' AND "		\
-	"   l.region = w.region))"
 
 /*
  * The same audience with each address's mode for list ?1: 'digest' when
