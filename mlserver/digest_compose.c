@@ -13,12 +13,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base64.h"
 #include "buf.h"
 #include "compose.h"
 #include "config.h"
 #include "digest_compose.h"
 #include "encword.h"
+#include "encword_cs.h"
 #include "message.h"
 #include "post.h"
 #include "proposal_sched.h"
@@ -165,8 +165,8 @@ digest_compose(struct buf *out, const struct config *cf,
 {
 	struct buf items = BUF_INIT, text = BUF_INIT, date = BUF_INIT,
 	    req = BUF_INIT, post = BUF_INIT, msg = BUF_INIT, outer = BUF_INIT,
-	    inner = BUF_INIT, tag = BUF_INIT;
-	const char *body, *eol;
+	    inner = BUF_INIT, tag = BUF_INIT, hdr = BUF_INIT, toc = BUF_INIT;
+	const char *body, *eol, *cs = compose_charset(cf, l->name);
 	char num[32], count[32];
 	struct tvar v[8];
 	int eight = 0, rc = -1;
@@ -194,19 +194,22 @@ digest_compose(struct buf *out, const struct config *cf,
 	if (template_render(cf, l->language, "digest-toc", v, 8, &text) != 0)
 		goto done;
 	body = buf_cstr(&text);
-	buf_adds(&msg, "From: ");
-	encword_phrase(&msg, l->description);
-	buf_printf(&msg, " <%s>\nTo: <%s>\n", buf_cstr(&req), buf_cstr(&post));
+	buf_adds(&hdr, "From: ");
+	encword_phrase(&hdr, l->description);
+	buf_printf(&hdr, " <%s>\nTo: <%s>\n", buf_cstr(&req), buf_cstr(&post));
 	if (strncmp(body, "Subject: ", 9) == 0 &&
 	    (eol = strchr(body, '\n')) != NULL) {
 		char *subj = xstrndup(body + 9, (size_t)(eol - body - 9));
 
-		buf_adds(&msg, "Subject: ");
-		encword_encode(&msg, subj, 9);
-		buf_addc(&msg, '\n');
+		buf_adds(&hdr, "Subject: ");
+		encword_encode(&hdr, subj, 9);
+		buf_addc(&hdr, '\n');
 		free(subj);
 		body = eol + 1;
 	}
+	/* Names and Subject, then the contents, in the list's charset. */
+	encword_cs_recode(&msg, hdr.data, hdr.len, cs);
+	buf_adds(&toc, body);
 	buf_reset(&date);
 	compose_date(&date);
 	buf_printf(&msg, "Date: %s\nMessage-ID: <%s.mlserver@%s>\n",
@@ -218,11 +221,9 @@ digest_compose(struct buf *out, const struct config *cf,
 	    buf_cstr(&outer));
 	if (eight)
 		buf_adds(&msg, "Content-Transfer-Encoding: 8bit\n");
-	buf_printf(&msg, "\nThis is a MIME digest.\n\n--%s\n"
-	    "Content-Type: text/plain; charset=UTF-8\n"
-	    "Content-Transfer-Encoding: base64\n"
-	    "Content-Disposition: inline\n\n", buf_cstr(&outer));
-	base64_encode(&msg, body, strlen(body), 76);
+	buf_printf(&msg, "\nThis is a MIME digest.\n\n--%s\n",
+	    buf_cstr(&outer));
+	compose_text_part(&msg, &toc, cs);
 	buf_printf(&msg, "\n--%s\nContent-Type: multipart/digest; "
 	    "boundary=\"%s\"\n", buf_cstr(&outer), buf_cstr(&inner));
 	if (eight)
@@ -242,5 +243,7 @@ done:
 	buf_free(&outer);
 	buf_free(&inner);
 	buf_free(&tag);
+	buf_free(&hdr);
+	buf_free(&toc);
 	return rc;
 }

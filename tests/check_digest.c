@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "charset.h"
 #include "config.h"
 #include "digest.h"
 #include "digest_compose.h"
@@ -34,7 +35,7 @@
 	"  { name = \"setagaya\"; scope = \"chapter:tokyo/setagaya\";\n" \
 	"    subject_prefix = \"[世田谷]\"; },\n"			\
 	"  { name = \"meguro\"; scope = \"chapter:tokyo/meguro\";\n"	\
-	"    digest = { time = \"21:05\"; }; },\n"			\
+	"    digest = { time = \"21:05\"; }; charset = \"iso-2022-jp\"; },\n" \
 	"  { name = \"kita\"; scope = \"chapter:osaka/kita\";\n"	\
 	"    language = \"en\"; },\n"					\
 	"  { name = \"tokyo\"; scope = \"region:tokyo\"; } );\n"
@@ -219,6 +220,49 @@ START_TEST(test_mime_structure)
 }
 END_TEST
 
+/* A list for phones that want ISO-2022-JP gets its digest's contents and
+ * header in it; the posts inside stay as they were sent. */
+START_TEST(test_toc_list_charset)
+{
+	struct digest_post p[1] = {
+		{ post_jis, sizeof(post_jis) - 1, 1764900000 },
+	};
+	struct mailmime *root, *toc;
+	struct mailmime_parameter *param = NULL;
+	struct buf out = BUF_INIT, utf8 = BUF_INIT;
+	size_t idx = 0;
+	char *text, *subj;
+	clistiter *it;
+
+	ck_assert_int_eq(digest_compose(&out, cf, config_list(cf, "meguro"),
+	    "00000000000000000043", 1, 1764910800, p, 1), 0);
+	subj = message_header_get(out.data, out.len, "Subject");
+	ck_assert_ptr_nonnull(strstr(subj, "=?ISO-2022-JP?"));
+	free(subj);
+	ck_assert_int_eq(mailmime_parse(out.data, out.len, &idx, &root),
+	    MAILIMF_NO_ERROR);
+	toc = nth(root->mm_data.mm_message.mm_msg_mime, 0);
+	for (it = clist_begin(toc->mm_content_type->ct_parameters); it;
+	    it = clist_next(it)) {
+		param = clist_content(it);
+		if (strcasecmp(param->pa_name, "charset") == 0)
+			break;
+	}
+	ck_assert_ptr_nonnull(it);
+	ck_assert_int_eq(strcasecmp(param->pa_value, "iso-2022-jp"), 0);
+	text = part_text(toc);
+	ck_assert_ptr_nonnull(strchr(text, 0x1b));	/* JIS escapes */
+	ck_assert_int_eq(charset_to_utf8("ISO-2022-JP", text, strlen(text),
+	    &utf8), 0);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&utf8), "■ 目次"));
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&utf8), "1. [世田谷] 12月の定例会のお知らせ"));
+	free(text);
+	buf_free(&utf8);
+	mailmime_free(root);
+	buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_toc_english)
 {
 	struct digest_post p[1] = {
@@ -379,6 +423,7 @@ digest_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_mime_structure);
 	tcase_add_test(tc, test_toc_english);
+	tcase_add_test(tc, test_toc_list_charset);
 	tcase_add_test(tc, test_config_keys);
 	tcase_add_test(tc, test_modes_and_once);
 	suite_add_tcase(s, tc);
