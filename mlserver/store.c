@@ -103,6 +103,11 @@ static const char *const core_steps[] = {
 	"  value INTEGER NOT NULL DEFAULT 0);",
 	/* 1 -> 2: per-recipient VERP per message. */
 	"ALTER TABLE outmsg ADD COLUMN verp INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 2 -> 3: each delivery round looks for the unfinished messages in
+	 * order; without this it reads every message ever sent.
+	 */
+	"CREATE INDEX outmsg_pending ON outmsg (created, id) WHERE done = 0;",
 };
 
 static const struct store_schema core_schema = {
