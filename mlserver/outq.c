@@ -5,7 +5,8 @@
  * transactions of at most relay.max_recipients recipients each, taken
  * from the oldest unfinished messages first, and hands it to deliver.
  * deliver calls back after each transaction; the results are committed
- * there and then.
+ * in groups of about relay.max_recipients recipients (outq_txn_done()),
+ * and whatever is left when the round ends.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -46,9 +47,18 @@ struct round {
 	size_t			 nmsgs;
 	struct deliver_txn	*txns;
 	size_t			 ntxns;
+	size_t			 nrcpts;	/* in all txns */
+	size_t			 rcpt_max;	/* bounds a round's memory */
 	char			**senders;	/* VERP senders, one per txn */
 	pthread_mutex_t		 lock;		/* st, between sessions */
+	size_t			*done;		/* txns answered, unrecorded */
+	size_t			 ndone;
+	size_t			 done_rcpts;	/* their recipients */
+	time_t			 done_since;	/* when the first answered */
 };
+
+/* Answered but unrecorded results wait at most this long (seconds). */
+#define OUTQ_RESULTS_WAIT	1
 
 /* One of a round's parallel SMTP sessions: its share of the txns. */
 struct round_session {
@@ -65,6 +75,8 @@ static void	 outq_deliver(struct round *);
 static void	*outq_session_main(void *);
 static void	 outq_txn_done_locked(struct deliver_txn *, void *);
 static void	 outq_txn_done(struct deliver_txn *, void *);
+static void	 outq_record(struct round *);
+static int	 outq_record_txn(struct round *, struct deliver_txn *);
 static int	 outq_finish(struct store *, const struct config *,
 		    const char *);
 static void	 round_free(struct round *);
@@ -223,7 +235,7 @@ outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
 	char *last = xstrdup("");
 	int rv = 0;
 
-	while (r->ntxns < *ntxn_max) {
+	while (r->ntxns < *ntxn_max && r->nrcpts < r->rcpt_max) {
 		sqlite3_stmt *s = store_stmt(r->st, "SELECT rcpt FROM outq "
 		    "WHERE msg = ?1 AND state IN (0, 2) AND next_try <= ?2 "
 		    "AND rcpt > ?3 ORDER BY rcpt LIMIT ?4");
@@ -249,6 +261,7 @@ outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
 			break;
 		}
 		t->nrcpts = n;
+		r->nrcpts += n;
 		t->id = m->id;
 		t->sender = m->sender;
 		if (m->verp) {
@@ -269,7 +282,7 @@ outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
 		if (n < (size_t)batch && !m->verp)
 			break;
 	}
-	if (rv == 0 && r->ntxns >= *ntxn_max)
+	if (rv == 0 && (r->ntxns >= *ntxn_max || r->nrcpts >= r->rcpt_max))
 		rv = 1;
 	free(last);
 	return rv;
@@ -279,9 +292,9 @@ outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
  * Hand the round's transactions to the relay: in one SMTP session, or
  * split in order over relay.sessions sessions at once, which keeps a
  * fast relay busy while each session waits for its replies.  The
- * results are committed one transaction at a time under the round's
- * lock (the store is one SQLite connection).  The price: a crash may
- * resend up to one transaction per session.
+ * results are gathered and committed under the round's lock (the store
+ * is one SQLite connection).  The price: a crash may resend up to one
+ * transaction per session.
  */
 static void
 outq_deliver(struct round *r)
@@ -337,24 +350,67 @@ outq_txn_done_locked(struct deliver_txn *t, void *arg)
 }
 
 /*
- * Called by deliver as soon as one transaction's outcome is known: commit
- * every recipient's result now, so a crash later does not resend it.
+ * Called by deliver as soon as one transaction's outcome is known.  One
+ * commit per transaction cost more than the transaction itself when each
+ * has one recipient (VERP), so results are recorded in groups: once the
+ * answered transactions hold relay.max_recipients recipients, or the
+ * first of them waited OUTQ_RESULTS_WAIT.  A crash therefore resends
+ * what was in flight plus fewer than max_recipients recipients already
+ * answered: no more than one full transaction's worth.
  */
 static void
 outq_txn_done(struct deliver_txn *t, void *arg)
 {
 	struct round *r = arg;
+	time_t now = time(NULL);
+
+	if (r->ndone == 0)
+		r->done_since = now;
+	r->done[r->ndone++] = (size_t)(t - r->txns);
+	r->done_rcpts += t->nrcpts;
+	if (r->done_rcpts >= (size_t)r->cf->relay.max_recipients ||
+	    now - r->done_since >= OUTQ_RESULTS_WAIT)
+		outq_record(r);
+}
+
+/* Commit the answered transactions' results, in one transaction. */
+static void
+outq_record(struct round *r)
+{
+	size_t i;
+
+	if (r->ndone == 0)
+		return;
+	if (store_begin(r->st) != 0)
+		goto fail;
+	for (i = 0; i < r->ndone; i++)
+		if (outq_record_txn(r, &r->txns[r->done[i]]) != 0)
+			goto fail;
+	if (store_commit(r->st) != 0)
+		goto fail;
+	r->ndone = r->done_rcpts = 0;
+	return;
+fail:
+	store_rollback(r->st);
+	for (i = 0; i < r->ndone; i++) {
+		struct deliver_txn *t = &r->txns[r->done[i]];
+
+		log_warnx("%s: results of %zu recipients not recorded; they "
+		    "will be tried again", t->id, t->nrcpts);
+	}
+	r->ndone = r->done_rcpts = 0;
+}
+
+/* One transaction's results, inside outq_record()'s transaction. */
+static int
+outq_record_txn(struct round *r, struct deliver_txn *t)
+{
 	struct round_msg *m = &r->msgs[(uintptr_t)t->arg];
 	long long now = (long long)time(NULL), created = now;
 	long long sent = 0, failed = 0;
 	sqlite3_stmt *s;
 	size_t i;
 
-	if (store_begin(r->st) != 0) {
-		log_warnx("%s: results of %zu recipients not recorded; they "
-		    "will be tried again", m->id, t->nrcpts);
-		return;
-	}
 	if ((s = store_stmt(r->st, "SELECT created FROM outmsg "
 	    "WHERE id = ?1")) != NULL) {
 		sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
@@ -386,12 +442,28 @@ outq_txn_done(struct deliver_txn *t, void *arg)
 			}
 			break;
 		}
+		/*
+		 * A recipient sent to is done with: its row goes now (the
+		 * count stays in outmsg), which costs SQLite half of
+		 * updating it and deleting it when the message finishes.
+		 */
+		if (state == OUTQ_SENT) {
+			s = store_stmt(r->st, "DELETE FROM outq "
+			    "WHERE msg = ?1 AND rcpt = ?2");
+			if (s == NULL)
+				return -1;
+			sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 2, rc->addr, -1, SQLITE_STATIC);
+			if (store_step_done(r->st, s) != 0)
+				return -1;
+			continue;
+		}
 		s = store_stmt(r->st, "UPDATE outq SET state = ?3, "
 		    "attempts = attempts + 1, reply = ?4, next_try = CASE "
 		    "WHEN ?3 = 2 THEN ?5 + min(?6, ?7 << min(attempts, 20)) "
 		    "ELSE next_try END WHERE msg = ?1 AND rcpt = ?2");
 		if (s == NULL)
-			goto fail;
+			return -1;
 		sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, rc->addr, -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 3, state);
@@ -401,28 +473,23 @@ outq_txn_done(struct deliver_txn *t, void *arg)
 		sqlite3_bind_int(s, 6, r->cf->queue.retry_max);
 		sqlite3_bind_int(s, 7, r->cf->queue.retry_first);
 		if (store_step_done(r->st, s) != 0)
-			goto fail;
+			return -1;
 		/* A refusal, or a lifetime of deferrals, is a bounce. */
 		if (state == OUTQ_FAILED && m->list[0] != '\0' &&
 		    bounce_record(r->st, r->cf, m->list, rc->addr, 1,
 		    rc->reply ? rc->reply : "expired") != 0)
-			goto fail;
+			return -1;
 	}
 	s = store_stmt(r->st, "UPDATE outmsg SET sent = sent + ?2, "
 	    "failed = failed + ?3 WHERE id = ?1");
 	if (s == NULL)
-		goto fail;
+		return -1;
 	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, sent);
 	sqlite3_bind_int64(s, 3, failed);
-	if (store_step_done(r->st, s) != 0 ||
-	    outq_rate_note(r->st, r->cf, t) != 0 || store_commit(r->st) != 0)
-		goto fail;
-	return;
-fail:
-	store_rollback(r->st);
-	log_warnx("%s: results of %zu recipients not recorded; they will be "
-	    "tried again", m->id, t->nrcpts);
+	if (store_step_done(r->st, s) != 0)
+		return -1;
+	return outq_rate_note(r->st, r->cf, t);
 }
 
 /*
@@ -484,6 +551,7 @@ round_free(struct round *r)
 	for (i = 0; i < r->ntxns; i++)
 		free(r->senders[i]);
 	free(r->senders);
+	free(r->done);
 	for (i = 0; i < r->nmsgs; i++) {
 		free(r->msgs[i].id);
 		free(r->msgs[i].sender);
@@ -494,16 +562,25 @@ round_free(struct round *r)
 }
 
 /*
- * One delivery round: one SMTP session with as many due transactions as
- * it may carry.  Returns the number of transactions tried (0: nothing was
- * due), or -1 on error.
+ * One delivery round: relay.sessions SMTP sessions with as many due
+ * transactions as they may carry.  Returns the number of transactions
+ * tried (0: nothing was due), or -1 on error.
  */
 int
 outq_round(struct store *st, const struct config *cf)
 {
-	struct round r = { st, cf, NULL, 0, NULL, 0, NULL,
-	    PTHREAD_MUTEX_INITIALIZER };
-	size_t max = (size_t)cf->relay.max_transactions, cap = 0, i;
+	/*
+	 * relay.max_transactions is per SMTP session; the recipients of a
+	 * round are held in memory (libESMTP's share is most of it), so
+	 * all sessions together carry no more than one session's full
+	 * load: many one-recipient transactions, or fewer larger ones.
+	 */
+	struct round r = { st, cf, NULL, 0, NULL, 0, 0,
+	    (size_t)cf->relay.max_transactions *
+	    (size_t)cf->relay.max_recipients, NULL,
+	    PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0 };
+	size_t max = (size_t)cf->relay.max_transactions *
+	    (size_t)cf->relay.sessions, cap = 0, i;
 	sqlite3_stmt *s;
 	int rc = 0;
 
@@ -512,6 +589,7 @@ outq_round(struct store *st, const struct config *cf)
 		return 0;
 	r.txns = xcalloc(max, sizeof(*r.txns));
 	r.senders = xcalloc(max, sizeof(*r.senders));
+	r.done = xcalloc(max, sizeof(*r.done));
 	/* Unfinished messages, oldest first; the ids of each round's. */
 	if (sqlite3_prepare_v2(st->db, "SELECT id, sender, list, verp "
 	    "FROM outmsg WHERE done = 0 ORDER BY created, id", -1, &s,
@@ -519,6 +597,7 @@ outq_round(struct store *st, const struct config *cf)
 		store_log_error(st, "outq_round");
 		free(r.txns);
 		free(r.senders);
+		free(r.done);
 		return -1;
 	}
 	while (r.ntxns < max && sqlite3_step(s) == SQLITE_ROW) {
@@ -553,12 +632,14 @@ outq_round(struct store *st, const struct config *cf)
 					    DELIVER_DEFERRED;
 				outq_txn_done(&r.txns[i], &r);
 			}
+			outq_record(&r);
 			for (i = before; i < r.ntxns; i++) {
 				for (size_t j = 0; j < r.txns[i].nrcpts; j++)
 					free((char *)r.txns[i].rcpts[j].addr);
 				free(r.txns[i].rcpts);
 				free(r.senders[i]);
 				r.senders[i] = NULL;
+				r.nrcpts -= r.txns[i].nrcpts;
 				memset(&r.txns[i], 0, sizeof(r.txns[i]));
 			}
 			r.ntxns = before;
@@ -570,8 +651,10 @@ outq_round(struct store *st, const struct config *cf)
 		}
 	}
 	sqlite3_finalize(s);
-	if (rc >= 0 && r.ntxns > 0)
+	if (rc >= 0 && r.ntxns > 0) {
 		outq_deliver(&r);
+		outq_record(&r);
+	}
 	rc = rc < 0 ? -1 : (int)r.ntxns;
 	for (i = 0; i < r.nmsgs; i++)
 		if (outq_finish(st, cf, r.msgs[i].id) < 0)
