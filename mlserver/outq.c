@@ -55,18 +55,28 @@ struct round {
 	size_t			 ndone;
 	size_t			 done_rcpts;	/* their recipients */
 	time_t			 done_since;	/* when the first answered */
+	size_t			 next;		/* first txn not yet taken */
+	size_t			 slice;		/* txns a sender takes */
 };
 
 /* Answered but unrecorded results wait at most this long (seconds). */
 #define OUTQ_RESULTS_WAIT	1
 
-/* One of a round's parallel SMTP sessions: its share of the txns. */
+/* One of a round's parallel SMTP senders. */
 struct round_session {
 	pthread_t		 thread;
 	struct round		*r;
-	struct deliver_txn	*txns;
-	size_t			 ntxns;
 };
+
+/*
+ * With relay.sessions above 1, each sender takes the round's
+ * transactions a slice at a time, an SMTP session per slice, until none
+ * is left: a sender slowed by the relay takes fewer, and the round does
+ * not wait for one that drew a long share.
+ */
+#define OUTQ_SLICES_PER_SESSION	4
+/* ... but no slice is smaller than this (a connection costs a TLS setup). */
+#define OUTQ_SLICE_MIN		10
 
 static int	 outq_load(const struct config *, const char *, char **,
 		    size_t *);
@@ -290,16 +300,16 @@ outq_fill(struct round *r, struct round_msg *m, size_t *ntxn_max)
 
 /*
  * Hand the round's transactions to the relay: in one SMTP session, or
- * split in order over relay.sessions sessions at once, which keeps a
- * fast relay busy while each session waits for its replies.  The
- * results are gathered and committed under the round's lock (the store
- * is one SQLite connection).  The price: a crash may resend up to one
- * transaction per session.
+ * over relay.sessions senders at once, which keeps a fast relay busy
+ * while each session waits for its replies.  The results are gathered
+ * and committed under the round's lock (the store is one SQLite
+ * connection).  The price: a crash may resend up to one transaction per
+ * session.
  */
 static void
 outq_deliver(struct round *r)
 {
-	size_t n = (size_t)r->cf->relay.sessions, i, start = 0;
+	size_t n = (size_t)r->cf->relay.sessions, i;
 	struct round_session *ss;
 
 	if (n > r->ntxns)
@@ -309,18 +319,24 @@ outq_deliver(struct round *r)
 		    outq_txn_done, r);
 		return;
 	}
+	r->next = 0;
+	r->slice = (r->ntxns + n * OUTQ_SLICES_PER_SESSION - 1) /
+	    (n * OUTQ_SLICES_PER_SESSION);
+	if (r->slice < OUTQ_SLICE_MIN)
+		r->slice = (r->ntxns + n - 1) / n < OUTQ_SLICE_MIN ?
+		    (r->ntxns + n - 1) / n : OUTQ_SLICE_MIN;
 	ss = xcalloc(n, sizeof(*ss));
 	for (i = 0; i < n; i++) {
 		ss[i].r = r;
-		ss[i].txns = r->txns + start;
-		ss[i].ntxns = r->ntxns / n + (i < r->ntxns % n);
-		start += ss[i].ntxns;
 		if ((errno = pthread_create(&ss[i].thread, NULL,
 		    outq_session_main, &ss[i])) != 0) {
-			/* Run it here: slower, but nothing waits longer. */
+			/* Go on with those started, or here alone. */
 			log_warn("outq: cannot start an SMTP session thread");
-			outq_session_main(&ss[i]);
 			ss[i].r = NULL;
+			if (i == 0)
+				outq_session_main(&(struct round_session){
+				    .r = r });
+			break;
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -329,13 +345,26 @@ outq_deliver(struct round *r)
 	free(ss);
 }
 
+/* A sender: slice after slice of the round, a session each. */
 static void *
 outq_session_main(void *arg)
 {
 	struct round_session *s = arg;
+	struct round *r = s->r;
 
-	deliver_session(&s->r->cf->relay, s->txns, s->ntxns,
-	    outq_txn_done_locked, s->r);
+	for (;;) {
+		size_t first, n;
+
+		pthread_mutex_lock(&r->lock);
+		first = r->next;
+		n = r->ntxns - first < r->slice ? r->ntxns - first : r->slice;
+		r->next += n;
+		pthread_mutex_unlock(&r->lock);
+		if (n == 0)
+			break;
+		deliver_session(&r->cf->relay, r->txns + first, n,
+		    outq_txn_done_locked, r);
+	}
 	return NULL;
 }
 
@@ -578,7 +607,7 @@ outq_round(struct store *st, const struct config *cf)
 	struct round r = { st, cf, NULL, 0, NULL, 0, 0,
 	    (size_t)cf->relay.max_transactions *
 	    (size_t)cf->relay.max_recipients, NULL,
-	    PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0 };
+	    PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0, 0 };
 	size_t max = (size_t)cf->relay.max_transactions *
 	    (size_t)cf->relay.sessions, cap = 0, i;
 	sqlite3_stmt *s;
