@@ -26,11 +26,11 @@
 #include "log.h"
 #include "message.h"
 #include "mime.h"
+#include "outq_body.h"
 #include "spool.h"
 #include "store.h"
 #include "xmalloc.h"
 
-static int	 archive_read_file(const char *, struct buf *);
 static char	*archive_parent(const char *, size_t);
 static int	 archive_not_archived_at(const char *, size_t, const char *,
 		    size_t, void *);
@@ -80,31 +80,6 @@ archive_page_url(struct buf *b, const char *url, const char *month,
 		len--;
 	buf_add(b, url, len);
 	buf_printf(b, "/%s/%lld.html", month, n);
-}
-
-static int
-archive_read_file(const char *path, struct buf *out)
-{
-	char chunk[65536];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("archive: open %s", path);
-		return -1;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("archive: read %s", path);
-			close(fd);
-			return -1;
-		}
-		buf_add(out, chunk, (size_t)n);
-	}
-	close(fd);
-	return 0;
 }
 
 /*
@@ -248,11 +223,12 @@ archive_record(struct store *st, const struct config *cf, const char *id,
     const char *list)
 {
 	const struct list *l = cf ? config_list(cf, list) : NULL;
-	struct buf crlf = BUF_INIT, lf = BUF_INIT, out = BUF_INIT;
+	struct buf lf = BUF_INIT, out = BUF_INIT;
 	struct buf stamp = BUF_INIT, field = BUF_INIT;
 	struct message m;
-	char *path, *parent = NULL;
+	char *text = NULL, *parent = NULL;
 	const char *from;
+	size_t len = 0;
 	char month[8];
 	long long n;
 	int rc = -1, parsed = 0;
@@ -262,10 +238,9 @@ archive_record(struct store *st, const struct config *cf, const char *id,
 	if ((rc = archive_exists(st, list, id)) != 0)
 		return rc < 0 ? -1 : 0;
 	rc = -1;
-	path = spool_path(cf->state_dir, "out", id);
-	if (archive_read_file(path, &crlf) != 0)
+	if (outq_body_get(st, cf, id, &text, &len) != 0)
 		goto done;
-	mime_lf(&lf, crlf.data ? crlf.data : "", crlf.len);
+	mime_lf(&lf, text, len);
 	/*
 	 * What we are about to send always parses (it was parsed on the
 	 * way in); should it not, it is still archived, without its
@@ -288,7 +263,7 @@ archive_record(struct store *st, const struct config *cf, const char *id,
 		archive_page_url(&field, l->archive->url, month, n);
 		buf_adds(&field, ">\n");
 		archive_add_field(&out, lf.data, lf.len, buf_cstr(&field));
-		if (compose_write_out(cf, id, out.data, out.len) != 0)
+		if (compose_write_out(cf, st, id, out.data, out.len) != 0)
 			goto done;
 	} else
 		buf_add(&out, lf.data, lf.len);
@@ -302,8 +277,7 @@ done:
 	if (parsed)
 		message_free(&m);
 	free(parent);
-	free(path);
-	buf_free(&crlf);
+	free(text);
 	buf_free(&lf);
 	buf_free(&out);
 	buf_free(&stamp);

@@ -19,13 +19,13 @@
 #include "encword_cs.h"
 #include "log.h"
 #include "outq.h"
+#include "outq_body.h"
 #include "post.h"
 #include "store.h"
 #include "template.h"
 #include "xmalloc.h"
 
 static void	compose_crlf(struct buf *, const char *, size_t);
-static int	compose_write_all(int, const char *, size_t);
 static void	compose_param(struct buf *, const char *, const char *);
 static void	compose_part(struct buf *, const char *, const char *,
 		    const char *, const char *, size_t);
@@ -349,68 +349,20 @@ compose_crlf(struct buf *out, const char *s, size_t n)
 		buf_add(out, "\r\n", 2);
 }
 
-static int
-compose_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
- * Write data durably as out/id with CRLF line ends: tmp/, fsync, rename,
- * fsync of out/.  0, or -1 (logged).
+ * Keep data as the text of outgoing message id, with CRLF line ends
+ * (outq_body.h), in the caller's transaction.  0, or -1 (logged).
  */
 int
-compose_write_out(const struct config *cf, const char *id, const char *data,
-    size_t len)
+compose_write_out(const struct config *cf, struct store *st, const char *id,
+    const char *data, size_t len)
 {
-	struct buf crlf = BUF_INIT, tmpname = BUF_INIT;
-	char *tmp, *final, *dir;
-	int fd, rc = -1;
+	struct buf crlf = BUF_INIT;
+	int rc;
 
 	compose_crlf(&crlf, data, len);
-	buf_printf(&tmpname, "%s.out", id);
-	tmp = spool_path(cf->state_dir, "tmp", buf_cstr(&tmpname));
-	final = spool_path(cf->state_dir, "out", id);
-	dir = spool_path(cf->state_dir, "out", NULL);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) < 0) {
-		log_warn("%s: create %s", id, tmp);
-		goto done;
-	}
-	if (compose_write_all(fd, crlf.data, crlf.len) != 0 ||
-	    fsync(fd) != 0) {
-		log_warn("%s: write %s", id, tmp);
-		close(fd);
-		unlink(tmp);
-		goto done;
-	}
-	if (close(fd) != 0 || rename(tmp, final) != 0) {
-		log_warn("%s: rename to %s", id, final);
-		unlink(tmp);
-		goto done;
-	}
-	if (spool_fsync_dir(dir) != 0) {
-		log_warn("%s: fsync %s", id, dir);
-		goto done;
-	}
-	rc = 0;
-done:
-	free(tmp);
-	free(final);
-	free(dir);
+	rc = outq_body_put(st, cf, id, crlf.data ? crlf.data : "", crlf.len);
 	buf_free(&crlf);
-	buf_free(&tmpname);
 	return rc;
 }
 
@@ -446,7 +398,7 @@ compose_queue(struct compose *c, struct store *st, const struct config *cf,
 			    c->parts->v[i].len);
 		buf_printf(&m, "\n--=_mls_%s--\n", c->id);
 	}
-	if (compose_write_out(cf, c->id, m.data, m.len) != 0)
+	if (compose_write_out(cf, st, c->id, m.data, m.len) != 0)
 		goto done;
 	if (outq_message_add(st, c->id, list, kind, env_sender) != 0)
 		goto done;

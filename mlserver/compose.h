@@ -70,8 +70,8 @@ int	 compose_template(struct compose *, const struct config *,
 int	 compose_queue(struct compose *, struct store *,
 	    const struct config *, const char *list, const char *kind,
 	    const char *env_sender, char *const *rcpts, size_t nrcpts);
-int	 compose_write_out(const struct config *, const char *id,
-	    const char *data, size_t len);
+int	 compose_write_out(const struct config *, struct store *,
+	    const char *id, const char *data, size_t len);
 void	 compose_date(struct buf *);
 void	 compose_list_addr(struct buf *, const struct config *,
 	    const struct list *, const char *suffix);

@@ -348,7 +348,7 @@ digest_send_list(struct store *st, const struct config *cf,
 	buf_printf(&bounces, "%s-bounces@%s", l->name, cf->domain);
 	if ((seq = dg_next_seq(st, l->name)) < 0 ||
 	    digest_compose(&msg, cf, l, id, seq, now, p.v, p.n) != 0 ||
-	    compose_write_out(cf, id, msg.data, msg.len) != 0 ||
+	    compose_write_out(cf, st, id, msg.data, msg.len) != 0 ||
 	    outq_message_add(st, id, l->name, "digest",
 	    buf_cstr(&bounces)) != 0 ||
 	    (n = outq_fanout_mode(st, id, l->name, "digest")) < 0 ||

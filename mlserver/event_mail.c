@@ -338,7 +338,7 @@ evmail_queue(const struct config *cf, struct store *st, const struct list *l,
 	int rc = -1;
 
 	compose_list_addr(&bounces, cf, l, "bounces");
-	if (compose_write_out(cf, c->id, m->data, m->len) != 0 ||
+	if (compose_write_out(cf, st, c->id, m->data, m->len) != 0 ||
 	    outq_message_add(st, c->id, l->name, "event",
 	    buf_cstr(&bounces)) != 0)
 		goto done;

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "members.h"
 #include "outq.h"
+#include "outq_body.h"
 #include "outq_rate.h"
 #include "spool.h"
 #include "store.h"
@@ -78,8 +79,6 @@ struct round_session {
 /* ... but no slice is smaller than this (a connection costs a TLS setup). */
 #define OUTQ_SLICE_MIN		10
 
-static int	 outq_load(const struct config *, const char *, char **,
-		    size_t *);
 static int	 outq_fill(struct round *, struct round_msg *, size_t *);
 static void	 outq_deliver(struct round *);
 static void	*outq_session_main(void *);
@@ -194,41 +193,6 @@ outq_message_ready(struct store *st, const char *id)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	return store_step_done(st, s);
-}
-
-static int
-outq_load(const struct config *cf, const char *id, char **data, size_t *len)
-{
-	char *path;
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	ssize_t n;
-	int fd;
-
-	if (!spool_valid_id(id)) {
-		log_warnx("%s: invalid queue id in outmsg", id);
-		return -1;
-	}
-	path = spool_path(cf->state_dir, "out", id);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		log_warn("%s: open %s", id, path);
-		free(path);
-		return -1;
-	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_add(&b, chunk, (size_t)n);
-	if (n < 0) {
-		log_warn("%s: read %s", id, path);
-		close(fd);
-		free(path);
-		buf_free(&b);
-		return -1;
-	}
-	close(fd);
-	free(path);
-	*len = b.len;
-	*data = buf_release(&b);
-	return 0;
 }
 
 /*
@@ -523,14 +487,13 @@ outq_record_txn(struct round *r, struct deliver_txn *t)
 
 /*
  * When no recipient of id is left to try, the message is finished: its
- * rows go (the counts stay in outmsg) and so does its file.
+ * rows go (the counts stay in outmsg) and so does its text.
  */
 static int
 outq_finish(struct store *st, const struct config *cf, const char *id)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM outq WHERE msg = ?1 "
 	    "AND state IN (0, 2) LIMIT 1");
-	char *path;
 	int rc;
 
 	if (s == NULL)
@@ -552,12 +515,10 @@ outq_finish(struct store *st, const struct config *cf, const char *id)
 	if (s == NULL)
 		goto fail;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	if (store_step_done(st, s) != 0 || store_commit(st) != 0)
+	if (store_step_done(st, s) != 0 || outq_body_drop(st, id) != 0 ||
+	    store_commit(st) != 0)
 		goto fail;
-	path = spool_path(cf->state_dir, "out", id);
-	if (unlink(path) != 0 && errno != ENOENT)
-		log_warn("%s: unlink %s", id, path);
-	free(path);
+	outq_body_unlink(cf, id);
 	log_info("%s: removed", id);
 	return 1;
 fail:
@@ -649,9 +610,9 @@ outq_round(struct store *st, const struct config *cf)
 			/* Nothing due now; maybe nothing left at all. */
 			continue;
 		}
-		if (outq_load(cf, m->id, &m->data, &m->len) != 0) {
+		if (outq_body_get(st, cf, m->id, &m->data, &m->len) != 0) {
 			/*
-			 * The file is gone or unreadable: retrying cannot
+			 * The text is gone or unreadable: retrying cannot
 			 * help.  Leave the rows deferred for the
 			 * administrator to see in mlserverctl queue.
 			 */

@@ -1,15 +1,15 @@
 /*
  * outq - the outbound queue: mail we send, one row per recipient.
  *
- * The message itself stays a file, STATE_DIR/spool/out/ID, in its final
- * form with CRLF line ends; outmsg has a row per message with its counts
- * and outq a row per recipient not yet sent, with its state.  A delivery
- * round takes due recipients in address order straight from SQLite,
- * batch by batch, so a list of any size is never held in memory, and
- * writes the results as soon as the relay has answered about
- * relay.max_recipients of them: after a crash, what was in flight and
- * less than one full transaction's worth of answered recipients are sent
- * again.
+ * The message itself is kept in its final form with CRLF line ends
+ * (outq_body.h: in SQLite, or out/ID when large); outmsg has a row per
+ * message with its counts and outq a row per recipient not yet sent,
+ * with its state.  A delivery round takes due recipients in address
+ * order straight from SQLite, batch by batch, so a list of any size is
+ * never held in memory, and writes the results as soon as the relay has
+ * answered about relay.max_recipients of them: after a crash, what was
+ * in flight and less than one full transaction's worth of answered
+ * recipients are sent again.
  */
 #ifndef MLS_OUTQ_H
 #define MLS_OUTQ_H

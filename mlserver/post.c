@@ -305,7 +305,7 @@ post_send(struct mail_ctx *ctx, const struct list *l, const char *raw,
 	spool_new_id(id);
 	post_output(&out, ctx->cf, l, ctx->msg, raw, len, id);
 	buf_printf(&bounces, "%s-bounces@%s", l->name, ctx->cf->domain);
-	if (compose_write_out(ctx->cf, id, out.data, out.len) != 0 ||
+	if (compose_write_out(ctx->cf, ctx->st, id, out.data, out.len) != 0 ||
 	    outq_message_add(ctx->st, id, l->name, "post",
 	    buf_cstr(&bounces)) != 0 ||
 	    (bounce_verp_wanted(ctx->st, ctx->cf, l->name) &&
@@ -398,7 +398,7 @@ post_owner(struct mail_ctx *ctx, const struct route *r)
 	}
 	spool_new_id(id);
 	buf_printf(&bounces, "%s-bounces@%s", l->name, ctx->cf->domain);
-	if (compose_write_out(ctx->cf, id, ctx->msg->raw, ctx->msg->len) != 0 ||
+	if (compose_write_out(ctx->cf, ctx->st, id, ctx->msg->raw, ctx->msg->len) != 0 ||
 	    outq_message_add(ctx->st, id, l->name, "owner",
 	    buf_cstr(&bounces)) != 0)
 		goto done;

@@ -108,6 +108,10 @@ static const char *const core_steps[] = {
 	 * order; without this it reads every message ever sent.
 	 */
 	"CREATE INDEX outmsg_pending ON outmsg (created, id) WHERE done = 0;",
+	/* 3 -> 4: the text of small outgoing mail (outq_body.h). */
+	"CREATE TABLE outbody ("
+	"  id TEXT PRIMARY KEY,"
+	"  data BLOB NOT NULL);",
 };
 
 static const struct store_schema core_schema = {

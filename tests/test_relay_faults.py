@@ -48,6 +48,17 @@ LIST_ADDR = LIST + "@" + LIST_DOMAIN
 POSTER = "poster@" + M
 
 
+def kept_texts(d):
+    """Ids of outgoing messages whose text is kept: rows of outbody and
+    files in spool/out."""
+    db = sqlite3.connect(d.db_path)
+    try:
+        ids = [r[0] for r in db.execute("SELECT id FROM outbody")]
+    finally:
+        db.close()
+    return ids + os.listdir(os.path.join(d.dir, "spool", "out"))
+
+
 class Txn:
     """One transaction as the relay saw it."""
 
@@ -501,9 +512,9 @@ class RelayFaults(unittest.TestCase):
             == m["total"] for m in self.queue(d)), 20,
             what="four messages, every recipient deferred")
         self.assertIn("connect to 127.0.0.1:%d" % port, d.log())
-        # Nothing lost while it waits: the files are in out/.
-        out = os.listdir(os.path.join(d.dir, "spool", "out"))
-        self.assertEqual(sorted(out), sorted(m["id"] for m in
+        # Nothing lost while it waits: each text is kept (outq_body.h:
+        # small ones in the database, large ones in out/).
+        self.assertEqual(sorted(kept_texts(d)), sorted(m["id"] for m in
             self.queue(d)))
         relay = self.relay(port=port)
         relay.wait_delivered(members + kita, 20)
@@ -513,8 +524,39 @@ class RelayFaults(unittest.TestCase):
             {a: 3 for a in members})
         self.assert_once(relay, kita)
         wait_until(lambda: self.queue(d) == [], 10, what="empty queue")
-        self.assertEqual(os.listdir(os.path.join(d.dir, "spool", "out")),
-            [])
+        self.assertEqual(kept_texts(d), [])
+
+    def test_large_text_waits_as_a_file(self):
+        """A post larger than OUTQ_BODY_INLINE_MAX (256 KiB) is kept in
+        spool/out while the relay is down, a small one in the database;
+        both arrive whole, and nothing is left of either afterwards."""
+        port = free_port()
+        members = ["w%d@%s" % (i, M) for i in range(3)]
+        d = self.start(port, members=members,
+            queue={"retry_first": 1, "retry_max": 2, "lifetime": 600})
+        addr = LIST + "@" + LIST_DOMAIN
+        line = "大きな添付の代わりに、長い本文を送ります。" * 4 + "\n"
+        big = make_message(POSTER, addr, "大きな投稿", line * 1200)
+        self.assertGreater(len(big), 256 * 1024)
+        for msg in (big, make_message(POSTER, addr, "小さな投稿", "短い\n")):
+            r = d.lmtp_send([addr], msg, sender=POSTER)
+            self.assertEqual(r[addr][0], 250, r)
+        wait_until(lambda: len(self.queue(d)) == 2 and all(m["deferred"]
+            == m["total"] for m in self.queue(d)), 20,
+            what="two messages, every recipient deferred")
+        files = os.listdir(os.path.join(d.dir, "spool", "out"))
+        self.assertEqual(len(files), 1, files)
+        self.assertEqual(sorted(kept_texts(d)), sorted(m["id"] for m in
+            self.queue(d)))
+        relay = self.relay(port=port)
+        relay.wait_delivered(members, 20)
+        wait_until(lambda: self.queue(d) == [], 10, what="empty queue")
+        sizes = sorted(len(t.data) for t in relay.txns if t.completed)
+        self.assertEqual(len(sizes), 2, sizes)
+        self.assertGreater(sizes[1], 256 * 1024)
+        self.assertIn("長い本文".encode(), max((t.data for t in relay.txns
+            if t.completed), key=len) or b"")
+        self.assertEqual(kept_texts(d), [])
 
     def test_queue_survives_restarts(self):
         port = free_port()
