@@ -130,6 +130,7 @@ processor_main(void *arg)
 {
 	struct store *st = NULL;
 	time_t last_expiry = 0;
+	int durable = 0;
 
 	(void)arg;
 	while (!stopping) {
@@ -141,6 +142,14 @@ processor_main(void *arg)
 			worker_wait(&processor, 5);
 			continue;
 		}
+		/*
+		 * A spool file is removed once the commit that handled it
+		 * returns: that commit must then be on disk, not only in
+		 * the write-ahead log's page cache (power loss).  One fsync
+		 * per batch of messages; other connections stay NORMAL.
+		 */
+		if (!durable && store_exec(st, "PRAGMA synchronous=FULL") == 0)
+			durable = 1;
 		n = process_pending(cf, st);
 		if (proposal_forward_tick(cf, st) > 0 || n > 0)
 			worker_wake(&deliverer);

@@ -27,6 +27,27 @@
 #define PROCESS_MAX_ATTEMPTS	3
 #define PROCESS_RETRY_PAUSE	30	/* seconds, times the attempts */
 
+/*
+ * Messages handled in one transaction: its commit, not the work, was
+ * most of what a small message cost.  A batch stops at the count or once
+ * its files hold the octets.
+ */
+#define PROCESS_BATCH		64
+#define PROCESS_BATCH_OCTETS	(4 * 1024 * 1024)
+
+/* One message of a batch, from its file to its handling. */
+struct pmsg {
+	const char		*id;
+	struct spool_envelope	 env;
+	struct message		 msg;
+	struct mail_ctx		 ctx;
+	char			*raw;
+	size_t			 len;
+	int			 live;		/* read and parsed */
+	int			 ok;		/* handled, committed */
+	int			 orphans;	/* recipients not lists */
+};
+
 /* Messages that failed in this run, and when to try them again. */
 struct retry {
 	char	id[SPOOL_ID_LEN + 1];
@@ -44,6 +65,23 @@ static void	 process_finish_file(const struct config *, struct store *,
 static void	 process_quarantine(const struct config *, const char *,
 		    const char *);
 static int	 process_dispatch(struct mail_ctx *, const char *);
+static int	 process_run(const struct config *, struct store *,
+		    char **, size_t);
+static int	 process_flush(const struct config *, struct store *,
+		    char **, size_t, int *);
+static int	 process_precheck(const struct config *, struct store *,
+		    const char *);
+static size_t	 process_batch(const struct config *, struct store *,
+		    char **, size_t, int *);
+static size_t	 process_read(const struct config *, struct pmsg *,
+		    char **, size_t);
+static int	 process_attempts(struct store *, struct pmsg *, size_t);
+static void	 process_parse(const struct config *, struct store *,
+		    struct pmsg *);
+static int	 process_handle(struct store *, struct pmsg *, size_t);
+static void	 process_done(const struct config *, struct store *,
+		    struct pmsg *);
+static void	 process_free(struct pmsg *);
 static int	 process_cmp(const void *, const void *);
 static int	 process_waiting(const char *);
 static void	 process_failed(const char *, int);
@@ -171,90 +209,263 @@ process_dispatch(struct mail_ctx *ctx, const char *rcpt)
 }
 
 /*
- * Process spool message id from new/.  0 when it is finished with
- * (handled, or quarantined), -1 when it failed and stays for a retry.
+ * Handle ids[0..n) (sorted: oldest first) in batches.  Returns how many
+ * were finished with.
  */
-int
-process_one(const struct config *cf, struct store *st, const char *id)
+static int
+process_run(const struct config *cf, struct store *st, char **ids, size_t n)
 {
-	struct spool_envelope env = { NULL, NULL, 0 };
-	struct message msg;
-	struct mail_ctx ctx;
-	char *path, *raw = NULL;
-	size_t len = 0, i;
-	int attempts, done, rc = -1, orphans = 0;
+	char **batch = xcalloc(n, sizeof(*batch));
+	int *ok = xcalloc(n, sizeof(*ok));
+	size_t nb = 0, i;
+	int handled = 0;
+
+	for (i = 0; i <= n; i++) {
+		int pre = 0;
+
+		if (i < n) {
+			if (process_waiting(ids[i]))
+				continue;
+			if ((pre = process_precheck(cf, st, ids[i])) == 0) {
+				batch[nb++] = ids[i];
+				if (nb < PROCESS_BATCH)
+					continue;
+			} else if (pre != 2) {
+				process_failed(ids[i], pre == 1);
+				handled += pre == 1;
+				continue;
+			}
+		}
+		/* Full, the end, or one to be handled alone: in order. */
+		handled += process_flush(cf, st, batch, nb, ok);
+		nb = 0;
+		if (pre == 2)
+			handled += process_flush(cf, st, &ids[i], 1, ok);
+	}
+	free(batch);
+	free(ok);
+	return handled;
+}
+
+/* ids[0..n) in as many batches as their size needs. */
+static int
+process_flush(const struct config *cf, struct store *st, char **ids,
+    size_t n, int *ok)
+{
+	size_t done = 0, k, i;
+	int handled = 0;
+
+	while (done < n) {
+		k = process_batch(cf, st, ids + done, n - done, ok);
+		for (i = 0; i < k; i++) {
+			process_failed(ids[done + i], ok[i]);
+			handled += ok[i];
+		}
+		done += k;
+	}
+	return handled;
+}
+
+/*
+ * What new/id needs before it can join a batch: 1 when it is already
+ * finished with (handled before a crash, or failed too often), 0 when it
+ * is to be handled, 2 when it is, alone: it was tried before, and one
+ * message that crashes the daemon must not count attempts against the
+ * others of its batch.  -1 on a database error.
+ */
+static int
+process_precheck(const struct config *cf, struct store *st, const char *id)
+{
+	int attempts, done;
 
 	if (process_state(st, id, &attempts, &done) != 0)
 		return -1;
 	if (done) {
 		/* Handled before a crash; only the file was left. */
 		process_finish_file(cf, st, id);
-		return 0;
+		return 1;
 	}
 	if (attempts >= PROCESS_MAX_ATTEMPTS) {
 		process_quarantine(cf, id, "processing failed three times");
-		return 0;
+		return 1;
 	}
-	if (process_attempt(st, id) != 0)
-		return -1;
-	path = spool_path(cf->state_dir, "new", id);
-	if (spool_read(path, &env, &raw, &len) != 0) {
-		free(path);
-		process_quarantine(cf, id, "unreadable spool file");
-		return 0;
-	}
-	free(path);
-	if (message_parse(raw, len, &msg) != 0) {
-		message_free(&msg);
-		spool_envelope_free(&env);
-		free(raw);
-		process_quarantine(cf, id, "not a mail message that can be "
-		    "parsed");
-		return 0;
-	}
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.cf = cf;
-	ctx.st = st;
-	ctx.id = id;
-	ctx.env = &env;
-	ctx.msg = &msg;
-	if (msg.from[0])
-		snprintf(ctx.who, sizeof(ctx.who), "%s", msg.from);
-	else if (addr_canon(env.sender, ctx.who, sizeof(ctx.who)) != 0)
-		ctx.who[0] = '\0';
-	log_info("%s: from=<%s> who=<%s> subject=\"%.80s\"", id, env.sender,
-	    ctx.who, msg.subject);
+	return attempts > 0 ? 2 : 0;
+}
 
-	/* Filters and DNS may take seconds: not inside the transaction. */
-	moderate_prepare(&ctx);
-	if (store_begin(st) != 0)
-		goto done;
-	for (i = 0; i < env.nrcpts; i++) {
-		int r = process_dispatch(&ctx, env.rcpts[i]);
+/*
+ * Handle a batch taken from ids[0..n): as many as PROCESS_BATCH and
+ * PROCESS_BATCH_OCTETS allow, at least one.  ok[i] says whether ids[i]
+ * is finished with.  Returns how many ids it took.
+ */
+static size_t
+process_batch(const struct config *cf, struct store *st, char **ids,
+    size_t n, int *ok)
+{
+	struct pmsg *b = xcalloc(n, sizeof(*b));
+	size_t taken, i;
 
-		if (r < 0) {
-			store_rollback(st);
-			log_warnx("%s: processing for <%s> failed; will retry",
-			    id, env.rcpts[i]);
-			goto done;
+	taken = process_read(cf, b, ids, n);
+	for (i = 0; i < taken; i++)
+		ok[i] = !b[i].live;	/* unreadable: quarantined */
+	/* Counted before it is tried: a crash then still counts. */
+	if (process_attempts(st, b, taken) == 0) {
+		for (i = 0; i < taken; i++)
+			if (b[i].live)
+				process_parse(cf, st, &b[i]);
+		for (i = 0; i < taken; i++)
+			if (!b[i].live && b[i].raw != NULL)
+				ok[i] = 1;	/* not mail: quarantined */
+		if (process_handle(st, b, taken) == 0)
+			for (i = 0; i < taken; i++)
+				if (b[i].ok) {
+					process_done(cf, st, &b[i]);
+					ok[i] = 1;
+				}
+	}
+	for (i = 0; i < taken; i++)
+		process_free(&b[i]);
+	free(b);
+	return taken;
+}
+
+/* Read files into b until the batch is full; how many ids were taken. */
+static size_t
+process_read(const struct config *cf, struct pmsg *b, char **ids, size_t n)
+{
+	size_t i, octets = 0;
+
+	for (i = 0; i < n && i < PROCESS_BATCH &&
+	    (i == 0 || octets < PROCESS_BATCH_OCTETS); i++) {
+		char *path = spool_path(cf->state_dir, "new", ids[i]);
+
+		b[i].id = ids[i];
+		if (spool_read(path, &b[i].env, &b[i].raw, &b[i].len) != 0) {
+			process_quarantine(cf, ids[i],
+			    "unreadable spool file");
+			spool_envelope_free(&b[i].env);
+			free(b[i].raw);
+			b[i].raw = NULL;
+		} else {
+			b[i].live = 1;
+			octets += b[i].len;
 		}
-		orphans += r;
+		free(path);
 	}
-	if (process_mark_done(st, id) != 0 || store_commit(st) != 0) {
-		store_rollback(st);
-		goto done;
+	return i;
+}
+
+/* One attempt more for each readable message, in one transaction. */
+static int
+process_attempts(struct store *st, struct pmsg *b, size_t n)
+{
+	size_t i;
+
+	if (store_begin(st) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (b[i].live && process_attempt(st, b[i].id) != 0) {
+			store_rollback(st);
+			return -1;
+		}
+	return store_commit(st);
+}
+
+/* Parse, and what may take seconds (filters, DNS): outside the write. */
+static void
+process_parse(const struct config *cf, struct store *st, struct pmsg *p)
+{
+	struct mail_ctx *ctx = &p->ctx;
+
+	if (message_parse(p->raw, p->len, &p->msg) != 0) {
+		process_quarantine(cf, p->id, "not a mail message that can be "
+		    "parsed");
+		p->live = 0;
+		return;
 	}
-	if (orphans == (int)env.nrcpts && !ctx.held)
-		process_quarantine(cf, id, "no recipient is a list address");
+	ctx->cf = cf;
+	ctx->st = st;
+	ctx->id = p->id;
+	ctx->env = &p->env;
+	ctx->msg = &p->msg;
+	if (p->msg.from[0])
+		snprintf(ctx->who, sizeof(ctx->who), "%s", p->msg.from);
+	else if (addr_canon(p->env.sender, ctx->who, sizeof(ctx->who)) != 0)
+		ctx->who[0] = '\0';
+	log_info("%s: from=<%s> who=<%s> subject=\"%.80s\"", p->id,
+	    p->env.sender, ctx->who, p->msg.subject);
+	moderate_prepare(ctx);
+}
+
+/*
+ * Every live message's recipients handled and the message marked done,
+ * each in a savepoint of its own inside one transaction: one that fails
+ * is rolled back alone and retried later.  0 when the transaction
+ * committed (b[i].ok tells which messages it holds), -1 when not.
+ */
+static int
+process_handle(struct store *st, struct pmsg *b, size_t n)
+{
+	size_t i, j;
+
+	if (store_begin(st) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct pmsg *p = &b[i];
+		int r = 0;
+
+		if (!p->live)
+			continue;
+		if (store_begin(st) != 0)
+			goto fail;
+		p->orphans = 0;
+		for (j = 0; j < p->env.nrcpts && r >= 0; j++)
+			if ((r = process_dispatch(&p->ctx,
+			    p->env.rcpts[j])) > 0)
+				p->orphans += r;
+		if (r < 0 || process_mark_done(st, p->id) != 0 ||
+		    store_commit(st) != 0) {
+			store_rollback(st);
+			if (r < 0)
+				log_warnx("%s: processing for <%s> failed; "
+				    "will retry", p->id, p->env.rcpts[j - 1]);
+			else
+				log_warnx("%s: cannot be marked done; will "
+				    "retry", p->id);
+			continue;
+		}
+		p->ok = 1;
+	}
+	if (store_commit(st) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
+	for (i = 0; i < n; i++)
+		b[i].ok = 0;
+	log_warnx("processing: a batch of %zu messages was not recorded; "
+	    "will retry", n);
+	return -1;
+}
+
+/* After the commit: the file goes, to held/ or quarantine/ or away. */
+static void
+process_done(const struct config *cf, struct store *st, struct pmsg *p)
+{
+	if (p->orphans == (int)p->env.nrcpts && !p->ctx.held)
+		process_quarantine(cf, p->id, "no recipient is a list address");
 	else
-		process_finish_file(cf, st, id);
-	rc = 0;
-done:
-	moderate_release(&ctx);
-	message_free(&msg);
-	spool_envelope_free(&env);
-	free(raw);
-	return rc;
+		process_finish_file(cf, st, p->id);
+}
+
+static void
+process_free(struct pmsg *p)
+{
+	if (p->ctx.cf != NULL)
+		moderate_release(&p->ctx);
+	if (p->raw != NULL)
+		message_free(&p->msg);
+	spool_envelope_free(&p->env);
+	free(p->raw);
 }
 
 static int
@@ -344,15 +555,9 @@ process_pending(const struct config *cf, struct store *st)
 	free(dir);
 	if (n > 1)
 		qsort(ids, n, sizeof(*ids), process_cmp);
-	for (i = 0; i < n; i++) {
-		if (!process_waiting(ids[i])) {
-			int ok = process_one(cf, st, ids[i]) == 0;
-
-			process_failed(ids[i], ok);
-			handled += ok;
-		}
+	handled = process_run(cf, st, ids, n);
+	for (i = 0; i < n; i++)
 		free(ids[i]);
-	}
 	free(ids);
 	return handled;
 }

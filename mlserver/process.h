@@ -31,7 +31,6 @@ struct mail_ctx {
 	struct moderate_prep		*prep;	/* filter verdicts (moderate.h) */
 };
 
-int	process_one(const struct config *, struct store *, const char *id);
 int	process_pending(const struct config *, struct store *);
 
 #endif

@@ -329,27 +329,40 @@ store_step_done(struct store *st, sqlite3_stmt *s)
 }
 
 /*
- * Transactions nest by counting: only the outermost begin and commit
- * reach SQLite.  IMMEDIATE takes the write lock at once, so a busy
- * database is waited for here and not discovered mid-transaction.
+ * Transactions nest: the outermost begin is a BEGIN IMMEDIATE, which
+ * takes the write lock at once, so a busy database is waited for here
+ * and not discovered mid-transaction; an inner one is a savepoint, so
+ * its rollback undoes its own work only (the processor handles a batch
+ * of messages in one transaction, each in a savepoint of its own).
  */
 int
 store_begin(struct store *st)
 {
-	if (st->depth++ > 0)
+	if (st->depth > 0) {
+		if (store_exec(st, "SAVEPOINT nested") != 0)
+			return -1;
+		st->depth++;
 		return 0;
-	if (store_exec(st, "BEGIN IMMEDIATE") != 0) {
-		st->depth = 0;
-		return -1;
 	}
+	if (store_exec(st, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	st->depth = 1;
 	return 0;
 }
 
 int
 store_commit(struct store *st)
 {
-	if (st->depth == 0 || --st->depth > 0)
+	if (st->depth == 0)
 		return 0;
+	if (st->depth > 1) {
+		/* On failure the caller's rollback undoes the savepoint. */
+		if (store_exec(st, "RELEASE nested") != 0)
+			return -1;
+		st->depth--;
+		return 0;
+	}
+	st->depth = 0;
 	if (store_exec(st, "COMMIT") != 0) {
 		store_exec(st, "ROLLBACK");
 		return -1;
@@ -362,6 +375,12 @@ store_rollback(struct store *st)
 {
 	if (st->depth == 0)
 		return;
+	if (st->depth > 1) {
+		st->depth--;
+		if (store_exec(st, "ROLLBACK TO nested") == 0)
+			store_exec(st, "RELEASE nested");
+		return;
+	}
 	st->depth = 0;
 	if (sqlite3_get_autocommit(st->db) == 0)
 		store_exec(st, "ROLLBACK");

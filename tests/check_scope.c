@@ -158,6 +158,39 @@ START_TEST(fanout_dedups)
 }
 END_TEST
 
+/* An inner transaction is a savepoint: its rollback undoes it alone. */
+START_TEST(nested_rollback_is_its_own)
+{
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(members_add(st, "meguro", "kept@example.jp", ""), 1);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(members_add(st, "meguro", "undone@example.jp", ""),
+	    1);
+	store_rollback(st);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(members_add(st, "meguro", "inner@example.jp", ""), 1);
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	ck_assert_int_eq(st->depth, 0);
+	ck_assert_int_eq(members_count(st, "meguro"), 2);
+	{
+		struct member m;
+
+		ck_assert_int_eq(members_get(st, "meguro",
+		    "undone@example.jp", &m), 0);
+	}
+
+	/* The outer rollback takes a released inner part with it. */
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(members_add(st, "meguro", "gone@example.jp", ""), 1);
+	ck_assert_int_eq(store_commit(st), 0);
+	store_rollback(st);
+	ck_assert_int_eq(st->depth, 0);
+	ck_assert_int_eq(members_count(st, "meguro"), 2);
+}
+END_TEST
+
 /* Reopening migrates nothing; tables newer than the program are refused. */
 START_TEST(schema_versions)
 {
@@ -185,6 +218,7 @@ main(void)
 	tcase_add_test(tc, region_reaches_its_chapters_once);
 	tcase_add_test(tc, nomail_on_wider_list);
 	tcase_add_test(tc, fanout_dedups);
+	tcase_add_test(tc, nested_rollback_is_its_own);
 	tcase_add_test(tc, schema_versions);
 	suite_add_tcase(s, tc);
 	return tu_run(s);

@@ -1632,9 +1632,10 @@ class Daemon:
                 cp.stderr))
         return cp
 
-    def receive(self, recipient, message, timeout=120):
-        """Run mlserver-receive -c CONF RECIPIENT < message."""
-        return self._run([MLSERVER_RECEIVE, "-c", self.conf, recipient],
+    def receive(self, recipient, message, timeout=120, sender=None):
+        """Run mlserver-receive -c CONF [-f SENDER] RECIPIENT < message."""
+        return self._run([MLSERVER_RECEIVE, "-c", self.conf] +
+            (["-f", sender] if sender is not None else []) + [recipient],
             _crlf(message).replace(b"\r\n", b"\n")
             if isinstance(message, (bytes, str)) else message, timeout)
 

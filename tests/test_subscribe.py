@@ -91,6 +91,44 @@ class Subscribe(unittest.TestCase):
         self.assertIn("退会の手続きが完了しました", done.body_text())
         self.assertNotIn(YAMADA, self.members())
 
+    def test_one_failure_does_not_hold_back_its_batch(self):
+        """Messages found in new/ together are handled in one
+        transaction, each in a savepoint: one whose handling fails (a
+        trigger refuses its token) is rolled back alone and kept, the
+        others are answered; after a restart it is handled, alone."""
+        import sqlite3
+        self.d.stop()
+        db = sqlite3.connect(self.d.db_path)
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON tokens "
+            "WHEN NEW.addr = 'bad@%s' BEGIN SELECT RAISE(ABORT, "
+            "'refused by the test'); END" % MEMBER_DOMAIN)
+        db.commit()
+        people = ["p%d@%s" % (i, MEMBER_DOMAIN) for i in range(3)]
+        bad = "bad@" + MEMBER_DOMAIN
+        for who in people[:2] + [bad] + people[2:]:
+            r = self.d.receive(REQ, make_message(who, REQ, "", "登録\n"),
+                sender=who)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.d.start()
+        for who in people:
+            self.replies_to(who, 1)
+        log = self.d.log()
+        self.assertIn("processing for <%s> failed; will retry" % REQ, log)
+        self.assertEqual(len(os.listdir(os.path.join(self.d.dir, "spool",
+            "new"))), 1)
+        self.assertNotIn(bad, [r for m in self.sink.messages()
+            for r in m.rcpts])
+        db.execute("DROP TRIGGER refuse")
+        db.commit()
+        db.close()
+        self.d.stop()
+        self.d.restart()
+        self.replies_to(bad, 1)
+        for who in people:
+            self.assertEqual(len(self.replies_to(who, 1)), 1)
+        self.assertEqual(os.listdir(os.path.join(self.d.dir, "spool",
+            "new")), [])
+
     def test_join_address_and_full_width(self):
         self.send("setagaya-join@" + LIST_DOMAIN,
             "\"佐藤 花子\" <hanako@%s>" % MEMBER_DOMAIN, "", "本文は無視")
