@@ -51,7 +51,8 @@ struct round {
 	size_t			 nrcpts;	/* in all txns */
 	size_t			 rcpt_max;	/* bounds a round's memory */
 	char			**senders;	/* VERP senders, one per txn */
-	pthread_mutex_t		 lock;		/* st, between sessions */
+	pthread_mutex_t		 lock;		/* done[], next */
+	pthread_mutex_t		 st_lock;	/* st, between sessions */
 	size_t			*done;		/* txns answered, unrecorded */
 	size_t			 ndone;
 	size_t			 done_rcpts;	/* their recipients */
@@ -84,7 +85,9 @@ static void	 outq_deliver(struct round *);
 static void	*outq_session_main(void *);
 static void	 outq_txn_done_locked(struct deliver_txn *, void *);
 static void	 outq_txn_done(struct deliver_txn *, void *);
+static int	 outq_answered(struct round *, struct deliver_txn *);
 static void	 outq_record(struct round *);
+static void	 outq_record_list(struct round *, const size_t *, size_t);
 static int	 outq_record_txn(struct round *, struct deliver_txn *);
 static int	 outq_finish(struct store *, const struct config *,
 		    const char *);
@@ -332,14 +335,31 @@ outq_session_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The same for a sender of several: the answered list under the round's
+ * lock, the database under its own, so that the other senders go on
+ * while one commits.
+ */
 static void
 outq_txn_done_locked(struct deliver_txn *t, void *arg)
 {
 	struct round *r = arg;
+	size_t *batch = NULL, n = 0;
 
 	pthread_mutex_lock(&r->lock);
-	outq_txn_done(t, r);
+	if (outq_answered(r, t)) {
+		n = r->ndone;
+		batch = xcalloc(n, sizeof(*batch));
+		memcpy(batch, r->done, n * sizeof(*batch));
+		r->ndone = r->done_rcpts = 0;
+	}
 	pthread_mutex_unlock(&r->lock);
+	if (batch == NULL)
+		return;
+	pthread_mutex_lock(&r->st_lock);
+	outq_record_list(r, batch, n);
+	pthread_mutex_unlock(&r->st_lock);
+	free(batch);
 }
 
 /*
@@ -355,46 +375,60 @@ static void
 outq_txn_done(struct deliver_txn *t, void *arg)
 {
 	struct round *r = arg;
+
+	if (outq_answered(r, t))
+		outq_record(r);
+}
+
+/* Note t as answered; 1 when the answered ones are due to be recorded. */
+static int
+outq_answered(struct round *r, struct deliver_txn *t)
+{
 	time_t now = time(NULL);
 
 	if (r->ndone == 0)
 		r->done_since = now;
 	r->done[r->ndone++] = (size_t)(t - r->txns);
 	r->done_rcpts += t->nrcpts;
-	if (r->done_rcpts >= (size_t)r->cf->relay.max_recipients ||
-	    now - r->done_since >= OUTQ_RESULTS_WAIT)
-		outq_record(r);
+	return r->done_rcpts >= (size_t)r->cf->relay.max_recipients ||
+	    now - r->done_since >= OUTQ_RESULTS_WAIT;
 }
 
-/* Commit the answered transactions' results, in one transaction. */
+/* Record every answered transaction (one sender, or after them all). */
 static void
 outq_record(struct round *r)
 {
+	outq_record_list(r, r->done, r->ndone);
+	r->ndone = r->done_rcpts = 0;
+}
+
+/* The results of the transactions idx[0..n), in one transaction. */
+static void
+outq_record_list(struct round *r, const size_t *idx, size_t n)
+{
 	size_t i;
 
-	if (r->ndone == 0)
+	if (n == 0)
 		return;
 	if (store_begin(r->st) != 0)
 		goto fail;
-	for (i = 0; i < r->ndone; i++)
-		if (outq_record_txn(r, &r->txns[r->done[i]]) != 0)
+	for (i = 0; i < n; i++)
+		if (outq_record_txn(r, &r->txns[idx[i]]) != 0)
 			goto fail;
 	if (store_commit(r->st) != 0)
 		goto fail;
-	r->ndone = r->done_rcpts = 0;
 	return;
 fail:
 	store_rollback(r->st);
-	for (i = 0; i < r->ndone; i++) {
-		struct deliver_txn *t = &r->txns[r->done[i]];
+	for (i = 0; i < n; i++) {
+		struct deliver_txn *t = &r->txns[idx[i]];
 
 		log_warnx("%s: results of %zu recipients not recorded; they "
 		    "will be tried again", t->id, t->nrcpts);
 	}
-	r->ndone = r->done_rcpts = 0;
 }
 
-/* One transaction's results, inside outq_record()'s transaction. */
+/* One transaction's results, inside outq_record_list()'s transaction. */
 static int
 outq_record_txn(struct round *r, struct deliver_txn *t)
 {
@@ -568,7 +602,8 @@ outq_round(struct store *st, const struct config *cf)
 	struct round r = { st, cf, NULL, 0, NULL, 0, 0,
 	    (size_t)cf->relay.max_transactions *
 	    (size_t)cf->relay.max_recipients, NULL,
-	    PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0, 0 };
+	    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0,
+	    0, 0, 0 };
 	size_t max = (size_t)cf->relay.max_transactions *
 	    (size_t)cf->relay.sessions, cap = 0, i;
 	sqlite3_stmt *s;
