@@ -9,7 +9,9 @@ error (the bench measures, the test suite judges).
 
 Environment: top_builddir, top_srcdir (set by `make bench`);
 BENCH_REPEAT (default 5: quick runs are repeated, the median counts);
-BENCH_MLMMJ_VERP_SECONDS (default 30); MLS_TEST_KEEP=1 keeps the
+BENCH_MLMMJ_VERP_SECONDS (default 30); BENCH_FANOUT_SESSIONS (10) and
+BENCH_PERRCPT_SESSIONS (4), the SMTP sessions of smtp-source and
+mlserverd's relay.sessions in 1 and 2; MLS_TEST_KEEP=1 keeps the
 temporary directories.
 """
 
