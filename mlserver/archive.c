@@ -167,19 +167,12 @@ archive_exists(struct store *st, const char *list, const char *id)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM archive "
 	    "WHERE list = ?1 AND outid = ?2");
-	int rc;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_log_error(st, "archive lookup");
-		return -1;
-	}
-	return rc == SQLITE_ROW;
+	return store_exists(st, s);
 }
 
 static int

@@ -182,19 +182,11 @@ dg_has_readers(struct store *st, const char *list)
 	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM members m "
 	    "JOIN lists l ON l.name = m.list JOIN lists w ON w.name = ?1 "
 	    "WHERE m.mode = 'digest' AND " MEMBERS_REACH_SQL " LIMIT 1");
-	int rc;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	store_log_error(st, "digest readers");
-	return -1;
+	return store_exists(st, s);
 }
 
 /*
@@ -416,15 +408,12 @@ dg_claimed(struct store *st, const char *list, const char *point)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM digest_schedule "
 	    "WHERE list = ?1 AND point = ?2");
-	int rc;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, point, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	return store_exists(st, s);
 }
 
 /* Octets waiting for list's digest. */

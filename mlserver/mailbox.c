@@ -161,13 +161,7 @@ mailbox_committed(struct mailbox_run *r, const char *id)
 	    == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_log_error(r->st, "mailbox: processed");
-		return -1;
-	}
-	return rc == SQLITE_ROW;
+	return store_exists(r->st, s);
 }
 
 static int

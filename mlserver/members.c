@@ -207,20 +207,12 @@ members_in_audience(struct store *st, const char *list, const char *addr)
 	    "JOIN lists l ON l.name = m.list "
 	    "JOIN lists w ON w.name = ?1 "
 	    "WHERE m.addr = ?2 AND " MEMBERS_REACH_SQL " LIMIT 1");
-	int rc;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	store_log_error(st, "members_in_audience");
-	return -1;
+	return store_exists(st, s);
 }
 
 int

@@ -232,17 +232,12 @@ moderate_allowed(struct store *st, const char *list, const char *addr)
 {
 	sqlite3_stmt *s = store_stmt(st, "SELECT 1 FROM mod_allowed WHERE "
 	    "list = ?1 AND addr = ?2");
-	int rc;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, list, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, addr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return store_exists(st, s);
 }
 
 /*
@@ -704,7 +699,6 @@ moderate_sweep(const struct config *cf, struct store *st)
 	struct dirent *de;
 	struct stat sb;
 	DIR *d;
-	int has;
 
 	if ((d = opendir(dir)) == NULL) {
 		free(dir);
@@ -717,10 +711,8 @@ moderate_sweep(const struct config *cf, struct store *st)
 		    NULL)
 			break;
 		sqlite3_bind_text(s, 1, de->d_name, -1, SQLITE_STATIC);
-		has = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (has != SQLITE_DONE)
-			continue;
+		if (store_exists(st, s) != 0)
+			continue;	/* held, or unknown: kept */
 		path = spool_path(cf->state_dir, "held", de->d_name);
 		if (stat(path, &sb) == 0 &&
 		    sb.st_mtime < time(NULL) - MOD_SWEEP_AGE &&

@@ -533,10 +533,8 @@ outq_finish(struct store *st, const struct config *cf, const char *id)
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return rc == SQLITE_ROW ? 0 : -1;
+	if ((rc = store_exists(st, s)) != 0)
+		return rc > 0 ? 0 : -1;
 	if (store_begin(st) != 0)
 		return -1;
 	s = store_stmt(st, "UPDATE outmsg SET done = 1 WHERE id = ?1");

@@ -147,8 +147,7 @@ process_finish_file(const struct config *cf, struct store *st,
 
 	if (s != NULL) {
 		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-		held = sqlite3_step(s) == SQLITE_ROW;
-		sqlite3_reset(s);
+		held = store_exists(st, s) == 1;
 	}
 	if (held) {
 		if (spool_move(cf->state_dir, id, "new", "held") != 0)

@@ -314,6 +314,24 @@ store_stmt(struct store *st, const char *sql)
 	return s->stmt;
 }
 
+/*
+ * Step a query once, for whether it has a row: 1 when it has, 0 when
+ * not, -1 (logged) on error.
+ */
+int
+store_exists(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_log_error(st, sqlite3_sql(s));
+	return -1;
+}
+
 /* Step a statement that returns no rows; 0 on success. */
 int
 store_step_done(struct store *st, sqlite3_stmt *s)

@@ -36,6 +36,7 @@ int		 store_begin(struct store *);
 int		 store_commit(struct store *);
 void		 store_rollback(struct store *);
 int		 store_step_done(struct store *, sqlite3_stmt *);
+int		 store_exists(struct store *, sqlite3_stmt *);
 void		 store_log_error(struct store *, const char *what);
 int		 store_sync_lists(struct store *, const struct config *);
 void		 store_count(struct store *, const char *key, long delta);
