@@ -21,6 +21,7 @@
 #include "proposal_command.h"
 #include "proposal_mail.h"
 #include "proposal_sched.h"
+#include "proposal_text.h"
 #include "proposals.h"
 #include "request.h"
 #include "store.h"

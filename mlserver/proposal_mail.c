@@ -24,6 +24,7 @@
 #include "process.h"
 #include "proposal_mail.h"
 #include "proposal_sched.h"
+#include "proposal_text.h"
 #include "proposals.h"
 #include "reply.h"
 #include "route.h"

@@ -9,7 +9,8 @@
  * of that (proposals, their dated history, comments in order,
  * supporters once each, the forwarding periods done) and the rules of
  * who may do what in which state; the mail that moves a proposal along
- * is in proposal_mail.c, proposal_command.c and proposal_forward.c.
+ * is in proposal_mail.c, proposal_command.c and proposal_forward.c, and
+ * reading a proposal's text out of that mail in proposal_text.c.
  *
  * States: submitted -> open (approved) | rejected (not approved);
  * open -> forwarded | withdrawn; submitted -> withdrawn;
@@ -137,10 +138,6 @@ enum proposal_refusal proposal_may(enum proposal_state, enum proposal_action,
 void		 proposal_ref_format(char ref[PROPOSAL_REF_MAX], int year,
 		    int seq);
 int		 proposal_ref_parse(const char *, char ref[PROPOSAL_REF_MAX]);
-char		*proposal_theme_split(const char *text, char **theme);
-char		*proposal_text_clean(const char *text, int drop_quotes);
-char		*proposal_text_after(const char *text, const char *line);
-char		*proposal_first_line(const char *text);
 
 /* The record. */
 int	 proposal_create(struct store *, struct proposal *, long long now);

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "config.h"
 #include "proposal_sched.h"
+#include "proposal_text.h"
 #include "proposals.h"
 #include "store.h"
 #include "testutil.h"
