@@ -496,7 +496,12 @@ outq_record_txn(struct round *r, struct deliver_txn *t)
 		sqlite3_bind_int(s, 3, state);
 		sqlite3_bind_text(s, 4, rc->reply ? rc->reply : "", -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, now);
+		/*
+		 * Times are whole seconds: counted from the next one, so
+		 * that a retry never comes before its delay (from 10.9 s
+		 * "now + 1" would be due at 11.0 s).
+		 */
+		sqlite3_bind_int64(s, 5, now + 1);
 		sqlite3_bind_int(s, 6, r->cf->queue.retry_max);
 		sqlite3_bind_int(s, 7, r->cf->queue.retry_first);
 		if (store_step_done(r->st, s) != 0)
