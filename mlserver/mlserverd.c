@@ -145,8 +145,9 @@ processor_main(void *arg)
 		/*
 		 * A spool file is removed once the commit that handled it
 		 * returns: that commit must then be on disk, not only in
-		 * the write-ahead log's page cache (power loss).  One fsync
-		 * per batch of messages; other connections stay NORMAL.
+		 * the write-ahead log's page cache (power loss).  Two syncs
+		 * of the log per batch of messages (its attempts, then its
+		 * handling); other connections stay NORMAL.
 		 */
 		if (!durable && store_exec(st, "PRAGMA synchronous=FULL") == 0)
 			durable = 1;
