@@ -32,15 +32,10 @@ outq_body_put(struct store *st, const struct config *cf, const char *id,
 {
 	sqlite3_stmt *s;
 
-	if (len > OUTQ_BODY_INLINE_MAX) {
-		if (outq_body_file(cf, id, crlf, len) != 0)
-			return -1;
-		if ((s = store_stmt(st, "DELETE FROM outbody WHERE id = ?1")) ==
-		    NULL)
-			return -1;
-		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-		return store_step_done(st, s);
-	}
+	/* A smaller earlier version was a row. */
+	if (len > OUTQ_BODY_INLINE_MAX)
+		return outq_body_file(cf, id, crlf, len) != 0 ? -1 :
+		    outq_body_drop(st, id);
 	if ((s = store_stmt(st, "INSERT OR REPLACE INTO outbody (id, data) "
 	    "VALUES (?1, ?2)")) == NULL)
 		return -1;
